@@ -1,0 +1,75 @@
+# homelab.stack development commands. Quick start: `make lab`, then `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(CURDIR)/$(VENV)/bin
+COLLECTIONS := $(CURDIR)/.cache/collections
+LAB_INVENTORY := -i tests/lab/inventory -i .lab/inventory.yml
+SANITY_ROOT := $(CURDIR)/.cache/ansible-test/ansible_collections/homelab/stack
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/tests/lab/controller-containers.conf
+export PODMAN_IGNORE_CGROUPSV1_WARNING := 1
+
+.PHONY: help venv collection images lab lab-down lab-status test test-fast unit \
+        integration lint sanity molecule build changelog clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+venv:  ## Create .venv with the development tools
+	@tests/lab/make-venv.sh
+
+collection: venv  ## Make the checkout resolvable as homelab.stack
+	@mkdir -p $(COLLECTIONS)/ansible_collections/homelab
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/homelab/stack
+
+images:  ## Build the offline lab images (cached)
+	@tests/lab/build-images.sh >/dev/null
+
+lab: collection  ## Bring up the two-site lab and converge playbooks/site.yml on it
+	@tests/lab/lab.sh up
+	ansible-playbook $(LAB_INVENTORY) playbooks/site.yml
+
+lab-down:  ## Remove the lab (hosts, networks, state); images stay cached
+	@tests/lab/lab.sh down
+
+lab-status:  ## Show the lab hosts
+	@tests/lab/lab.sh status
+
+test: collection  ## The full suite: unit, lint, sanity, integration (the lab), Molecule
+	$(MAKE) unit lint sanity integration molecule
+
+test-fast: collection  ## The inner loop: unit tests and lint
+	$(MAKE) unit lint
+
+unit: collection  ## Unit tests
+	pytest tests/unit
+
+integration: collection  ## Integration tests, including the lab's converge-twice check
+	pytest tests/integration
+
+lint: collection  ## ansible-lint with the production profile
+	ansible-lint --profile production
+
+sanity: collection  ## ansible-test sanity on a copy of the tracked files
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	@git ls-files -co --exclude-standard | rsync -a --files-from=- ./ $(SANITY_ROOT)/
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+molecule: collection images  ## Every Molecule scenario (create, converge, idempotence, verify, destroy)
+	@set -e; for scenario in molecule/*/molecule.yml; do \
+		molecule test -s $$(basename $$(dirname $$scenario)); \
+	done
+
+build: collection  ## Build the collection tarball
+	ansible-galaxy collection build --force
+
+changelog: collection  ## Check the changelog fragments
+	antsibull-changelog lint
+
+clean:  ## Remove local caches (not the lab: use lab-down)
+	rm -rf .cache tests/output homelab-stack-*.tar.gz

@@ -1,0 +1,110 @@
+"""The main job: `make lab` brings up the two-site lab and converges the site playbook.
+
+Runs it twice (the second run must change nothing), checks the hosts are what the
+roles need, then `make lab-down` must leave nothing running.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HOSTS = {"jove": "lab-jove", "kronos": "lab-kronos"}
+LABEL = "io.homelab-stack.lab=1"
+RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+pytestmark = pytest.mark.lab
+
+
+def make(target):
+    result = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, capture_output=True,
+                            text=True, timeout=2400)
+    assert result.returncode == 0, f"make {target} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+def recap(output):
+    """{host: (ok, changed, unreachable, failed)} from a PLAY RECAP."""
+    return {m[1]: tuple(int(n) for n in m.groups()[1:]) for m in RECAP.finditer(output)}
+
+
+def on_host(container, *command):
+    return subprocess.run(["podman", "exec", container, *command], capture_output=True, text=True,
+                          timeout=60)
+
+
+def lab_leftovers():
+    containers = subprocess.run(["podman", "ps", "-aq", "--filter", f"label={LABEL}"],
+                                capture_output=True, text=True, check=True).stdout.split()
+    networks = subprocess.run(["podman", "network", "ls", "-q", "--filter", f"label={LABEL}"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    return containers + networks
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """Converge twice; yield both outputs; always take the lab down."""
+    try:
+        first = make("lab")
+        second = make("lab")
+        yield first, second
+    finally:
+        make("lab-down")
+
+
+def test_first_run_converges_every_host(lab):
+    first, _ = lab
+    hosts = recap(first)
+    assert set(hosts) == set(HOSTS)
+    for ok, _changed, unreachable, failed in hosts.values():
+        assert ok > 0 and unreachable == 0 and failed == 0
+
+
+def test_second_run_changes_nothing(lab):
+    _, second = lab
+    hosts = recap(second)
+    assert set(hosts) == set(HOSTS)
+    assert {name: counts[1] for name, counts in hosts.items()} == {"jove": 0, "kronos": 0}
+
+
+@pytest.mark.parametrize("container", HOSTS.values())
+def test_hosts_boot_systemd_cleanly(lab, container):
+    assert on_host(container, "systemctl", "is-system-running").stdout.strip() == "running"
+
+
+@pytest.mark.parametrize("container", HOSTS.values())
+def test_hosts_have_quadlet_capable_podman(lab, container):
+    version = re.search(r"(\d+)\.(\d+)", on_host(container, "podman", "--version").stdout)
+    assert (int(version[1]), int(version[2])) >= (4, 4)
+
+
+@pytest.mark.parametrize("container", HOSTS.values())
+def test_lab_app_image_is_loaded_offline(lab, container):
+    assert on_host(container, "podman", "image", "exists", "localhost/homelab-lab-app:latest").returncode == 0
+
+
+def test_hosts_sit_on_their_site_and_the_mesh(lab):
+    for container, site in (("lab-jove", "site-a"), ("lab-kronos", "site-b")):
+        networks = subprocess.run(["podman", "inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+                                   container], capture_output=True, text=True, check=True).stdout.split()
+        assert sorted(networks) == sorted(["homelab-lab-mesh", f"homelab-lab-{site}"])
+
+
+def test_sites_reach_each_other_over_the_mesh(lab):
+    assert on_host("lab-jove", "ping", "-c1", "-W2", "10.231.0.11").returncode == 0
+
+
+def test_edge_publishes_http_and_https_on_loopback(lab):
+    ports = subprocess.run(["podman", "port", "lab-jove"], capture_output=True, text=True, check=True).stdout
+    assert "80/tcp -> 127.0.0.1:8080" in ports
+    assert "443/tcp -> 127.0.0.1:8443" in ports
+
+
+def test_lab_down_leaves_nothing(lab):
+    # Runs last in this module (pytest keeps file order): take the lab down and look.
+    make("lab-down")
+    assert lab_leftovers() == []
+    assert not (ROOT / ".lab").exists()

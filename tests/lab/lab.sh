@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The offline two-site lab: two Debian 13 hosts with systemd and Podman 5, reachable
+# over SSH like real machines.
+#   lab-jove    site A (primary: web and edge), publishes 127.0.0.1:8443->443, :8080->80
+#   lab-kronos  site B (storage and compute)
+# Each host sits on its site network and on a shared mesh network (the lab's stand-in
+# for the Tailscale mesh); Ansible reaches them on their mesh addresses.
+#
+#   lab.sh up      build images when needed, start the hosts, write .lab/inventory.yml
+#   lab.sh down    remove the hosts, networks and lab state (images stay cached)
+#   lab.sh status  show what is running
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+# shellcheck source=tests/lab/common.sh
+. "$here/common.sh"
+
+state="${LAB_STATE_DIR:-$root/.lab}"
+label="io.homelab-stack.lab=1"
+
+# name  network:address ...   (the mesh address is the one Ansible uses)
+hosts=(
+    "jove homelab-lab-site-a:10.231.1.10 homelab-lab-mesh:10.231.0.10"
+    "kronos homelab-lab-site-b:10.231.2.10 homelab-lab-mesh:10.231.0.11"
+)
+networks=(
+    "homelab-lab-mesh 10.231.0.0/24"
+    "homelab-lab-site-a 10.231.1.0/24"
+    "homelab-lab-site-b 10.231.2.0/24"
+)
+
+publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
+    [ "$1" = jove ] && printf -- '-p\n127.0.0.1:8443:443\n-p\n127.0.0.1:8080:80\n'
+    return 0
+}
+
+wait_for_systemd() {
+    local name="$1" status="" i
+    for i in $(seq 1 90); do
+        status="$(podman exec "lab-$name" systemctl is-system-running 2>/dev/null || true)"
+        case "$status" in
+            running) return 0 ;;
+            degraded)
+                podman exec "lab-$name" systemctl --failed --no-legend >&2 || true
+                lab_die "lab-$name booted degraded: the units above failed" ;;
+        esac
+        sleep 1
+    done
+    lab_die "lab-$name did not finish booting in 90 s (systemd says: ${status:-nothing})"
+}
+
+wait_for_ssh() {
+    local address="$1" i
+    for i in $(seq 1 30); do
+        if ssh-keyscan -T 2 -t ed25519 "$address" 2>/dev/null | grep -q ssh-ed25519; then
+            return 0
+        fi
+        sleep 1
+    done
+    lab_die "no SSH answer from $address in 30 s"
+}
+
+lab_up() {
+    lab_require_controller
+    local image host name spec address current
+    image="$("$here/build-images.sh")"
+    mkdir -p "$state"
+    chmod 700 "$state"
+    [ -f "$state/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C homelab-lab -f "$state/id_ed25519"
+
+    local net subnet
+    for spec in "${networks[@]}"; do
+        read -r net subnet <<<"$spec"
+        podman network exists "$net" ||
+            podman network create --label "$label" --subnet "$subnet" "$net" >/dev/null
+    done
+
+    : >"$state/known_hosts.new"
+    for spec in "${hosts[@]}"; do
+        read -r name _ <<<"$spec"
+        # A host made from an older image is replaced; a current one is kept as it is.
+        current="$(podman container inspect -f '{{.ImageName}}' "lab-$name" 2>/dev/null || true)"
+        if [ -n "$current" ] && [ "$current" != "$image" ]; then
+            lab_say "lab-$name runs $current; replacing it with $image"
+            podman rm -f -t 5 "lab-$name" >/dev/null
+            current=""
+        fi
+        if [ -z "$current" ]; then
+            lab_say "starting lab-$name"
+            local -a args=()
+            local pair
+            for pair in ${spec#* }; do
+                args+=(--network "${pair%%:*}:ip=${pair#*:}")
+            done
+            mapfile -t -O "${#args[@]}" args < <(publish_for "$name")
+            podman run -d --name "lab-$name" --hostname "$name" --label "$label" \
+                --systemd=always --privileged \
+                -v "$state/id_ed25519.pub:/root/.ssh/authorized_keys:ro" \
+                "${args[@]}" "$image" >/dev/null
+        elif [ "$(podman container inspect -f '{{.State.Running}}' "lab-$name")" != true ]; then
+            podman start "lab-$name" >/dev/null
+        fi
+    done
+
+    {
+        echo "# Written by tests/lab/lab.sh: how Ansible reaches the lab hosts."
+        echo "all:"
+        echo "  hosts:"
+    } >"$state/inventory.yml.new"
+    for spec in "${hosts[@]}"; do
+        read -r name _ <<<"$spec"
+        address="$(sed -n 's/.*homelab-lab-mesh:\([0-9.]*\).*/\1/p' <<<"$spec")"
+        wait_for_systemd "$name"
+        wait_for_ssh "$address"
+        ssh-keyscan -T 2 -t ed25519 "$address" 2>/dev/null >>"$state/known_hosts.new"
+        cat >>"$state/inventory.yml.new" <<YAML
+    $name:
+      ansible_host: $address
+      ansible_user: root
+      ansible_ssh_private_key_file: $state/id_ed25519
+      ansible_ssh_common_args: -o UserKnownHostsFile=$state/known_hosts -o StrictHostKeyChecking=yes
+YAML
+    done
+    mv "$state/known_hosts.new" "$state/known_hosts"
+    mv "$state/inventory.yml.new" "$state/inventory.yml"
+    lab_say "lab is up: lab-jove and lab-kronos (inventory: .lab/inventory.yml)"
+}
+
+lab_down() {
+    command -v podman >/dev/null || lab_die "podman is missing: apt-get install podman"
+    [ "$(id -u)" -eq 0 ] || lab_die "the lab needs root; run it as root, e.g. with sudo"
+    local ids nets
+    ids="$(podman ps -aq --filter "label=$label")"
+    # shellcheck disable=SC2086  # one id per word
+    [ -z "$ids" ] || podman rm -f -t 5 $ids >/dev/null
+    nets="$(podman network ls -q --filter "label=$label")"
+    # shellcheck disable=SC2086
+    [ -z "$nets" ] || podman network rm $nets >/dev/null
+    rm -rf "$state"
+    lab_say "lab is down"
+}
+
+lab_status() {
+    podman ps -a --filter "label=$label" --format '{{.Names}}\t{{.Status}}\t{{.Networks}}'
+}
+
+case "${1:-}" in
+    up) lab_up ;;
+    down) lab_down ;;
+    status) lab_status ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,56 @@
+"""Every role's meta/argument_specs.yml is its contract: defaults and README must agree.
+
+Drift between the three is how a role grows an undocumented or unvalidated input.
+"""
+
+import pathlib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLES = sorted(p.parent.parent for p in ROOT.glob("roles/*/meta/argument_specs.yml"))
+
+
+def load(path):
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def test_every_role_has_an_argument_spec():
+    roles = sorted(p.parent for p in ROOT.glob("roles/*/tasks/main.yml"))
+    assert roles, "no roles found"
+    missing = [r.parent.name for r in roles if not (r.parent / "meta" / "argument_specs.yml").is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
+def test_defaults_are_declared_in_the_spec(role):
+    options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = load(role / "defaults" / "main.yml")
+    undeclared = sorted(set(defaults) - set(options))
+    assert undeclared == [], f"defaults without argument spec: {undeclared}"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
+def test_spec_defaults_match_defaults_file(role):
+    options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = load(role / "defaults" / "main.yml")
+    for name, option in options.items():
+        if "default" in option:
+            assert name in defaults, f"{name} has a spec default but no entry in defaults/main.yml"
+            assert defaults[name] == option["default"], f"{name}: spec and defaults disagree"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
+def test_readme_documents_every_option(role):
+    options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    readme = (role / "README.md").read_text()
+    undocumented = sorted(name for name in options if f"`{name}`" not in readme)
+    assert undocumented == [], f"README.md lacks {undocumented}"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.name)
+def test_role_variables_carry_the_role_prefix(role):
+    options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    prefix = role.name + "_"
+    assert [n for n in options if not n.startswith(prefix)] == []
