@@ -6,7 +6,6 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 LAB_INVENTORY := -i tests/lab/inventory -i .lab/inventory.yml
-SANITY_ROOT := $(CURDIR)/.cache/ansible-test/ansible_collections/homelab/stack
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -41,7 +40,7 @@ lab-status:  ## Show the lab hosts
 	@tests/lab/lab.sh status
 
 test: collection  ## The full suite: unit, lint, sanity, integration (the lab), Molecule
-	$(MAKE) unit lint sanity integration molecule
+	$(MAKE) unit lint changelog sanity integration molecule
 
 test-fast: collection  ## The inner loop: unit tests and lint
 	$(MAKE) unit lint
@@ -55,10 +54,8 @@ integration: collection  ## Integration tests, including the lab's converge-twic
 lint: collection  ## ansible-lint with the production profile
 	ansible-lint --profile production
 
-sanity: collection  ## ansible-test sanity on a copy of the tracked files
-	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	@git ls-files -co --exclude-standard | rsync -a --files-from=- ./ $(SANITY_ROOT)/
-	cd $(SANITY_ROOT) && ansible-test sanity --venv --python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+sanity: collection  ## ansible-test sanity (on a git-indexed copy, see tests/lab/sanity.sh)
+	tests/lab/sanity.sh
 
 molecule: collection images  ## Every Molecule scenario (create, converge, idempotence, verify, destroy)
 	@set -e; for scenario in molecule/*/molecule.yml; do \

@@ -28,7 +28,7 @@ def restricted_path(tmp_path, fake_uid=None, extra=()):
 
 def run_lab(path, state):
     env = dict(os.environ, PATH=path, LAB_STATE_DIR=str(state))
-    return subprocess.run(["bash", str(LAB), "up"], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(["bash", str(LAB), "up"], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_missing_tools_are_named_with_the_install_command(tmp_path):

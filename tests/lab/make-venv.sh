@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Creates the development virtualenv (.venv) with Python 3.12 when the machine has it,
-# else 3.11, and installs requirements-dev.txt. Re-running is cheap: nothing is
-# reinstalled while the requirement files are unchanged.
+# Creates a virtualenv with Python 3.12 when the machine has it, else 3.11.
+#   make-venv.sh                      .venv with requirements-dev.txt (the dev tools)
+#   make-venv.sh DIR REQUIREMENT...   DIR with just those requirements
+# Re-running is cheap: nothing is reinstalled while the requirements are unchanged.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-venv="$root/.venv"
+cd "$root"
+venv="${1:-.venv}"
+shift || true
+if [ "$#" -eq 0 ]; then
+    set -- -r requirements-dev.txt
+fi
 stamp="$venv/.requirements.sha256"
 
 find_python() {
@@ -22,7 +28,7 @@ find_python() {
     return 1
 }
 
-wanted="$(cat "$root/requirements.txt" "$root/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
+wanted="$({ echo "$*"; cat requirements.txt requirements-dev.txt; } | sha256sum | cut -d' ' -f1)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     exit 0
 fi
@@ -30,8 +36,12 @@ python="$(find_python)" || {
     echo "venv: Python 3.12 or 3.11 with venv is needed (apt-get install python3-venv)" >&2
     exit 1
 }
-echo "venv: creating .venv with $("$python" --version 2>&1)" >&2
+echo "venv: creating $venv with $("$python" --version 2>&1)" >&2
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/requirements-dev.txt"
+pip_install() {
+    # pip's notes about unreachable extra index folders are noise here.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
+pip_install --upgrade pip
+pip_install "$@"
 echo "$wanted" >"$stamp"
