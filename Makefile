@@ -13,7 +13,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/lab/controller-containers.conf
 export PODMAN_IGNORE_CGROUPSV1_WARNING := 1
 
-.PHONY: help venv collection images lab lab-down lab-status test test-fast unit \
+.PHONY: help venv collection images lab lab-down lab-status test test-fast unit quadlet \
         integration lint sanity molecule build changelog clean
 
 help:  ## List the targets
@@ -48,7 +48,10 @@ test-fast: collection  ## The inner loop: unit tests and lint
 unit: collection  ## Unit tests
 	pytest tests/unit
 
-integration: collection  ## Integration tests, including the lab's converge-twice check
+quadlet: images  ## Extract the real Quadlet generator from the lab image (.cache/bin/quadlet)
+	@tests/lab/extract-quadlet.sh
+
+integration: collection quadlet  ## Integration tests, including the lab's converge-twice check
 	pytest tests/integration
 
 lint: collection  ## ansible-lint with the production profile

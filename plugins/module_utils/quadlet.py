@@ -1,0 +1,271 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Quadlet unit files: rendering, service names and validation with the real generator.
+
+Quadlet (podman-systemd.unit(5)) reads INI-style unit files (``web.container``,
+``data.volume``, ...) and generates systemd services from them. This file owns that
+format for the collection: how structured options become unit text, which service a
+unit produces, and how the generator is asked whether it accepts a unit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+# The main section of each unit type, in the order Quadlet documents them.
+UNIT_TYPES = {
+    "container": "Container",
+    "network": "Network",
+    "volume": "Volume",
+    "pod": "Pod",
+    "image": "Image",
+    "kube": "Kube",
+    "build": "Build",
+}
+
+# Keys whose dict form means KEY=value pairs that must reach the container literally.
+PAIR_KEYS = ("Annotation", "Environment", "Label")
+
+GENERATOR_PATHS = (
+    "/usr/libexec/podman/quadlet",
+    "/usr/lib/podman/quadlet",
+    "/usr/lib/systemd/system-generators/podman-system-generator",
+)
+
+MINIMUM_PODMAN = (4, 4)
+
+HEADER = "# Managed by Ansible (homelab.stack.quadlet): local edits are overwritten.\n"
+
+
+class QuadletError(Exception):
+    """A problem with a unit's options or with the generator, worded for the user."""
+
+
+def quote_pair(key, value):
+    """Render one KEY=value pair as a quoted Quadlet word that arrives unchanged.
+
+    Quadlet splits the value like systemd (C escapes inside double quotes) and copies
+    it into ExecStart, where systemd expands ``%`` specifiers and ``$`` variables: both
+    are doubled so that the container sees exactly what was written.
+    """
+    text = "%s=%s" % (key, _scalar(value, key))
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return '"%s"' % escaped
+
+
+def _scalar(value, key):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise QuadletError("%s: values cannot contain line breaks" % key)
+        return value
+    raise QuadletError("%s: expected a string, number or boolean, got %s" % (key, type(value).__name__))
+
+
+def render_section(name, options):
+    """Render ``[name]`` and its keys, in the order given; lists repeat the key."""
+    lines = ["[%s]" % name]
+    for key, value in options.items():
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", str(key)):
+            raise QuadletError("[%s] %s: not a valid key name" % (name, key))
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            if key not in PAIR_KEYS:
+                raise QuadletError("[%s] %s: a dict is only accepted for %s" % (name, key, ", ".join(PAIR_KEYS)))
+            for pair_key, pair_value in value.items():
+                if not re.match(r"^[^=\s\"]+$", str(pair_key)):
+                    raise QuadletError("[%s] %s: %r is not a valid name" % (name, key, pair_key))
+                lines.append("%s=%s" % (key, quote_pair(pair_key, pair_value)))
+        elif isinstance(value, list):
+            for item in value:
+                lines.append("%s=%s" % (key, _scalar(item, "[%s] %s" % (name, key))))
+        else:
+            lines.append("%s=%s" % (key, _scalar(value, "[%s] %s" % (name, key))))
+    return "\n".join(lines) + "\n"
+
+
+def render_unit(unit_type, unit=None, spec=None, service=None, install=None):
+    """Render a whole unit file from its sections; same input, same bytes."""
+    if unit_type not in UNIT_TYPES:
+        raise QuadletError("type: must be one of %s" % ", ".join(UNIT_TYPES))
+    sections = [("Unit", unit), (UNIT_TYPES[unit_type], spec or {}), ("Service", service), ("Install", install)]
+    parts = [render_section(name, options) for name, options in sections if options is not None and (options or name == UNIT_TYPES[unit_type])]
+    return HEADER + "\n".join(parts)
+
+
+def unit_filename(name, unit_type):
+    """The file a unit lives in, after checking the name is a plain unit base name."""
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$", name) or name.endswith("." + unit_type):
+        raise QuadletError("name: %r is not a unit base name (letters, digits, '_', '.', '@', '-'; no type suffix)" % name)
+    return "%s.%s" % (name, unit_type)
+
+
+def parse_unit(text):
+    """Sections of unit text as an ordered {section: {key: value or [values]}}.
+
+    Comments and blank lines are dropped, backslash continuations are joined the way
+    systemd joins them, and a repeated key becomes a list in order of appearance, so
+    that render_unit() gives text with the same meaning.
+    """
+    sections = {}
+    current = None
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.strip() if pending else raw.strip()
+        pending = ""
+        if not line or line[0] in "#;":
+            continue
+        if line.endswith("\\"):
+            pending = line[:-1].rstrip() + " "
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+        elif current is not None and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            if key in current:
+                previous = current[key]
+                current[key] = (previous if isinstance(previous, list) else [previous]) + [value]
+            else:
+                current[key] = value
+    return sections
+
+
+def read_key(text, section, key):
+    """Last value of ``key`` in ``[section]`` of unit text (None when absent)."""
+    current = None
+    found = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+        elif current == section and "=" in line:
+            name, value = line.split("=", 1)
+            if name.strip() == key:
+                found = value.strip()
+    return found
+
+
+def service_name(name, unit_type, text=""):
+    """The systemd service Quadlet generates for a unit (ServiceName= wins)."""
+    override = read_key(text, UNIT_TYPES[unit_type], "ServiceName") if text else None
+    if override:
+        return override if override.endswith(".service") else override + ".service"
+    if unit_type in ("container", "kube"):
+        return name + ".service"
+    return "%s-%s.service" % (name, unit_type)
+
+
+def find_generator(explicit=None):
+    """Path of the Quadlet generator, or raise naming where it was looked for."""
+    candidates = [explicit] if explicit else list(GENERATOR_PATHS)
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise QuadletError(
+        "no Quadlet generator found (looked at %s): Podman %d.%d or newer is needed"
+        % (", ".join(candidates), MINIMUM_PODMAN[0], MINIMUM_PODMAN[1])
+    )
+
+
+def parse_version(text):
+    """(major, minor) from ``podman --version`` output, or None."""
+    match = re.search(r"(\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def split_generated(output):
+    """{service file name: unit text} from ``quadlet -dryrun`` output."""
+    services = {}
+    current = None
+    for line in output.splitlines(True):
+        header = re.match(r"^---(.+)---$", line.rstrip("\n"))
+        if header:
+            current = header.group(1)
+            services[current] = ""
+        elif current is not None:
+            services[current] += line
+    return services
+
+
+UNIT_REFERENCE = re.compile(r"[A-Za-z0-9_.@-]+\.(?:%s)\b" % "|".join(UNIT_TYPES))
+
+
+def _validation_tree(directory, new_units, target):
+    """Copy into ``target`` what the generator needs to judge ``new_units``.
+
+    That is the new units, the existing units they reference (transitively: a network a
+    container joins, the image unit a volume uses, a template of an instance) and every
+    drop-in directory. Unrelated units stay out, so their errors, or a generator crash
+    they cause, cannot block or be blamed on the new ones.
+    """
+    os.makedirs(target)
+    existing = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+    for entry in existing:
+        source = os.path.join(directory, entry)
+        if entry.endswith(".d") and os.path.isdir(source):
+            shutil.copytree(source, os.path.join(target, entry), symlinks=True)
+    pending = list(new_units.items())
+    seen = set(new_units)
+    while pending:
+        filename, text = pending.pop()
+        wanted = set(UNIT_REFERENCE.findall(text))
+        if "@" in filename:
+            # An instance (web@1.container) is generated from its template (web@.container).
+            wanted.add(filename.split("@", 1)[0] + "@." + filename.rsplit(".", 1)[1])
+        for name in sorted(wanted & existing - seen):
+            path = os.path.join(directory, name)
+            if os.path.isfile(path):
+                seen.add(name)
+                with open(path) as handle:
+                    pending.append((name, handle.read()))
+                shutil.copy2(path, os.path.join(target, name))
+    for filename, text in new_units.items():
+        with open(os.path.join(target, filename), "w") as handle:
+            handle.write(text)
+
+
+def validate_units(generator, directory, new_units, run, user=False):
+    """Ask the generator about new unit files without touching ``directory``.
+
+    ``new_units`` maps file names to their new text. The generator runs in dry-run mode
+    over a copy of what they need from ``directory`` (see _validation_tree); ``run(args,
+    env)`` runs it and returns (rc, stdout, stderr), e.g. AnsibleModule.run_command.
+    Returns {file name: generated service text}; raises QuadletError with the
+    generator's words for the first new unit it rejects.
+    """
+    workdir = tempfile.mkdtemp(prefix="quadlet-validate-")
+    try:
+        units_dir = os.path.join(workdir, "units")
+        _validation_tree(directory, new_units, units_dir)
+        dummy, stdout, stderr = run([generator, "-dryrun"] + (["-user"] if user else []),
+                                    {"QUADLET_UNIT_DIRS": units_dir})
+        stderr = stderr.replace(units_dir, directory)
+        if "panic:" in stderr:
+            crash = [line for line in stderr.splitlines() if line.startswith("panic:")][0]
+            raise QuadletError("%s: the Quadlet generator crashed on it (%s)" % (", ".join(sorted(new_units)), crash))
+        by_source = {}
+        for text in split_generated(stdout).values():
+            source = read_key(text, "Unit", "SourcePath")
+            if source:
+                by_source[os.path.basename(source)] = text.replace(units_dir, directory)
+        accepted = {}
+        for filename in sorted(new_units):
+            if filename in by_source:
+                accepted[filename] = by_source[filename]
+                continue
+            mentions = [line.split("]: ", 1)[-1] for line in stderr.splitlines()
+                        if '"%s"' % filename in line or "/%s" % filename in line]
+            errors = [line for line in mentions if not line.startswith(("Loading source", "Warning:"))]
+            detail = "; ".join(errors) if errors else (stderr.strip() or "it generated no service for it")
+            raise QuadletError("%s: rejected by the Quadlet generator: %s" % (filename, detail))
+        return accepted
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
