@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_units
+
+DOCUMENTATION = r"""
+name: host_units
+short_description: The Quadlet units of one host's services, in apply order
+version_added: 0.1.0
+description:
+  - Returns the Quadlet unit specifications for the present services of one host from the normalised
+    catalog, in the order to apply them; first the C(homelab) network, then every service volume
+    (catalog order), then the containers, each after the same-host services it depends on and
+    otherwise in catalog order.
+  - Dependencies on services of other hosts only order the play; they do not become C(After)/C(Requires).
+  - Returns an empty list when the host has no present service.
+positional: host
+seealso:
+  - plugin: homelab.stack.validate_catalog
+    plugin_type: filter
+  - plugin: homelab.stack.host_secrets
+    plugin_type: filter
+extends_documentation_fragment:
+  - homelab.stack.catalog
+  - homelab.stack.catalog.host
+author: homelab.stack maintainers
+"""
+
+EXAMPLES = r"""
+- name: Units of this host
+  ansible.builtin.set_fact:
+    homelab_units: "{{ homelab_catalog | homelab.stack.host_units(inventory_hostname) }}"
+
+# A service whoami on jove with a volume data gives, in this order:
+#   - {name: homelab, type: network, ...}
+#   - {name: whoami-data, type: volume, ...}
+#   - {name: whoami, type: container,
+#      spec: {ContainerName: whoami, Image: ..., Network: homelab.network, Label: {homelab.service: whoami},
+#             Volume: [whoami-data.volume:/data]}, ...}
+"""
+
+RETURN = r"""
+_value:
+  description: The units in apply order, each in the form the O(homelab.stack.quadlet#module:units) option takes.
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The unit's name; the Quadlet file is C(<name>.<type>).
+      type: str
+    type:
+      description: The Quadlet unit type.
+      type: str
+      choices: [network, volume, container]
+    unit:
+      description: The C([Unit]) section; C(Description), C(X-HomelabManaged), and for containers C(After) and C(Requires) when set.
+      type: dict
+    spec:
+      description:
+        - The section named after the type (C([Network]), C([Volume]) or C([Container])), keys in a fixed order.
+        - For containers C(ContainerName), C(Image), C(Network), C(Label), then when set C(Environment), C(Secret),
+          C(Volume), C(PublishPort), C(Exec), C(AutoUpdate), C(HealthCmd), C(HealthInterval), C(HealthRetries),
+          C(HealthStartPeriod), C(PodmanArgs).
+      type: dict
+    service:
+      description: The C([Service]) section.
+      type: dict
+    install:
+      description: The C([Install]) section.
+      type: dict
+"""
+
+
+class FilterModule:
+    """The host_units filter."""
+
+    def filters(self):
+        return {"host_units": host_units}
