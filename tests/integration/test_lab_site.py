@@ -100,6 +100,27 @@ def test_edge_publishes_http_and_https_on_loopback(lab):
     assert "443/tcp -> 127.0.0.1:8443" in ports
 
 
+@pytest.mark.parametrize(("container", "services"), [("lab-jove", ["api", "web"]), ("lab-kronos", ["files"])])
+def test_demo_services_run_on_their_hosts(lab, container, services):
+    for service in services:
+        assert on_host(container, "systemctl", "is-active", f"{service}.service").stdout.strip() == "active"
+    page = on_host(container, "curl", "-sf", "http://127.0.0.1:9080/")
+    assert "homelab lab app" in page.stdout
+
+
+def test_same_host_dependency_orders_the_units(lab):
+    after = on_host("lab-jove", "systemctl", "show", "-P", "After", "web.service").stdout.split()
+    assert "api.service" in after
+    # ...and web reaches api by name on the host's service network.
+    assert on_host("lab-jove", "podman", "exec", "web", "wget", "-q", "-O", "-", "http://api:8080/").returncode == 0
+
+
+def test_secret_reaches_the_kronos_service(lab):
+    env = on_host("lab-kronos", "curl", "-sf", "http://127.0.0.1:9080/cgi-bin/env").stdout.splitlines()
+    assert "FILES_TOKEN=lab-only-not-a-secret" in env
+    assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
+
+
 def test_lab_down_leaves_nothing(lab):
     # Runs last in this module (pytest keeps file order): take the lab down and look.
     make("lab-down")
