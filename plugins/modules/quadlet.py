@@ -385,8 +385,11 @@ def main():
         for unit in to_write:
             write_atomically(module, unit)
         for unit in to_remove:
-            # A running service outlives its unit file: stop it while systemd still knows it.
+            # A running service outlives its unit file: stop it while systemd still knows
+            # it, and forget a failed state (a killed container exits non-zero) so that the
+            # host does not stay degraded for a unit that no longer exists.
             systemctl(module, "stop", unit.service_name)
+            systemctl(module, "reset-failed", unit.service_name)
             os.unlink(unit.path)
     for unit in units:
         unit_changed = unit.content_changes

@@ -35,14 +35,16 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
     return 0
 }
 
-wait_for_systemd() {
-    local name="$1" status="" i
+wait_for_systemd() {  # wait_for_systemd NAME FRESH: a fresh host must boot clean
+    local name="$1" fresh="$2" status="" i
     for i in $(seq 1 90); do
         status="$(podman exec "lab-$name" systemctl is-system-running 2>/dev/null || true)"
         case "$status" in
             running) return 0 ;;
             degraded)
                 podman exec "lab-$name" systemctl --failed --no-legend >&2 || true
+                # On a host that was already up, a failed service is the playbook's business.
+                [ "$fresh" = yes ] || { lab_say "lab-$name is degraded: the units above failed"; return 0; }
                 lab_die "lab-$name booted degraded: the units above failed" ;;
         esac
         sleep 1
@@ -77,6 +79,7 @@ lab_up() {
     done
 
     : >"$state/known_hosts.new"
+    local -A fresh=()
     for spec in "${hosts[@]}"; do
         read -r name _ <<<"$spec"
         # A host made from an older image is replaced; a current one is kept as it is.
@@ -87,6 +90,7 @@ lab_up() {
             current=""
         fi
         if [ -z "$current" ]; then
+            fresh[$name]=yes
             lab_say "starting lab-$name"
             local -a args=()
             local pair
@@ -111,7 +115,7 @@ lab_up() {
     for spec in "${hosts[@]}"; do
         read -r name _ <<<"$spec"
         address="$(sed -n 's/.*homelab-lab-mesh:\([0-9.]*\).*/\1/p' <<<"$spec")"
-        wait_for_systemd "$name"
+        wait_for_systemd "$name" "${fresh[$name]:-no}"
         wait_for_ssh "$address"
         ssh-keyscan -T 2 -t ed25519 "$address" 2>/dev/null >>"$state/known_hosts.new"
         cat >>"$state/inventory.yml.new" <<YAML
