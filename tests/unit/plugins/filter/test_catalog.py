@@ -7,6 +7,7 @@ from __future__ import annotations
 # Ansible loads them.
 
 import copy
+import importlib
 import json
 import pathlib
 import subprocess
@@ -23,13 +24,14 @@ from ansible_collections.homelab.stack.plugins.filter import routes as routes_pl
 from ansible_collections.homelab.stack.plugins.filter import scrape_targets as scrape_targets_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 
+# Every filter plugin of the collection, and the doc fragments they extend.
 PLUGINS = {
-    "validate_catalog": validate_catalog_plugin,
-    "host_units": host_units_plugin,
-    "host_secrets": host_secrets_plugin,
-    "routes": routes_plugin,
-    "scrape_targets": scrape_targets_plugin,
-    "backup_sets": backup_sets_plugin,
+    path.stem: importlib.import_module(f"ansible_collections.homelab.stack.plugins.filter.{path.stem}")
+    for path in sorted((pathlib.Path(__file__).resolve().parents[4] / "plugins" / "filter").glob("*.py"))
+}
+FRAGMENTS = {
+    path.stem: importlib.import_module(f"ansible_collections.homelab.stack.plugins.doc_fragments.{path.stem}")
+    for path in sorted((pathlib.Path(__file__).resolve().parents[4] / "plugins" / "doc_fragments").glob("*.py"))
 }
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
@@ -74,15 +76,26 @@ def test_each_plugin_provides_exactly_its_own_filter(name):
     assert callable(filters[name])
 
 
+def documented_options(doc):
+    """A plugin's options with those of its homelab.stack doc fragments merged in."""
+    options = dict(doc.get("options") or {})
+    for fragment in doc.get("extends_documentation_fragment", []):
+        name, dummy, attribute = fragment.removeprefix("homelab.stack.").partition(".")
+        text = getattr(FRAGMENTS[name].ModuleDocFragment, attribute.upper() or "DOCUMENTATION")
+        options.update(yaml.safe_load(text)["options"])
+    return options
+
+
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_each_plugin_documents_itself(name):
     module = PLUGINS[name]
     doc = yaml.safe_load(module.DOCUMENTATION)
+    options = documented_options(doc)
     assert doc["name"] == name
     assert doc["version_added"] == "0.1.0"
     assert doc["short_description"]
-    assert doc["options"]["_input"]["required"] is True
-    assert set(doc.get("positional", "").split(",")) - {""} <= set(doc["options"]) - {"_input"}
+    assert options["_input"]["required"] is True
+    assert set(doc.get("positional", "").split(",")) - {""} <= set(options) - {"_input"}
     assert yaml.safe_load(module.RETURN)["_value"]["type"] == "list"
     examples = yaml.safe_load(module.EXAMPLES)
     assert f"homelab.stack.{name}" in json.dumps(examples)
