@@ -36,8 +36,9 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
 }
 
 wait_for_systemd() {  # wait_for_systemd NAME FRESH: a fresh host must boot clean
-    local name="$1" fresh="$2" status="" i
-    for i in $(seq 1 90); do
+    local name="$1" fresh="$2" status="" attempt
+    for attempt in $(seq 1 90); do
+        [ "$attempt" -eq 1 ] || sleep 1
         status="$(podman exec "lab-$name" systemctl is-system-running 2>/dev/null || true)"
         case "$status" in
             running) return 0 ;;
@@ -47,25 +48,24 @@ wait_for_systemd() {  # wait_for_systemd NAME FRESH: a fresh host must boot clea
                 [ "$fresh" = yes ] || { lab_say "lab-$name is degraded: the units above failed"; return 0; }
                 lab_die "lab-$name booted degraded: the units above failed" ;;
         esac
-        sleep 1
     done
     lab_die "lab-$name did not finish booting in 90 s (systemd says: ${status:-nothing})"
 }
 
 wait_for_ssh() {
-    local address="$1" i
-    for i in $(seq 1 30); do
+    local address="$1" attempt
+    for attempt in $(seq 1 30); do
+        [ "$attempt" -eq 1 ] || sleep 1
         if ssh-keyscan -T 2 -t ed25519 "$address" 2>/dev/null | grep -q ssh-ed25519; then
             return 0
         fi
-        sleep 1
     done
     lab_die "no SSH answer from $address in 30 s"
 }
 
 lab_up() {
     lab_require_controller
-    local image host name spec address current
+    local image name spec address current
     image="$("$here/build-images.sh")"
     mkdir -p "$state"
     chmod 700 "$state"

@@ -7,7 +7,8 @@ command -v apt-get >/dev/null || {
     echo "setup: no apt-get here; install podman runc debootstrap busybox openssh rsync make git by hand" >&2
     exit 1
 }
-packages=(podman runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates)
+# (shellcheck is there for ansible-test sanity, which checks the shell scripts with it)
+packages=(podman runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

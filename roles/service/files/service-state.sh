@@ -1,3 +1,4 @@
+#!/bin/sh
 # Prints "NAME STATE IMAGE" for each NAME IMAGE pair given as arguments: STATE is
 # systemd's active state of NAME.service, IMAGE is "stale" when the image tag now points
 # at another image than the one the running container was made from, else "current".
