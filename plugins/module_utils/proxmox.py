@@ -1,0 +1,261 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's one client for the Proxmox VE API (``/api2/json``).
+
+Used by the homelab.stack.proxmox inventory plugin and meant for the modules that talk
+to Proxmox VE. It keeps one ``requests`` session, so connections stay open between
+calls (a pool sized to the caller's concurrency), authenticates with an API token or a
+ticket, retries what is safe to retry, and turns every failure into ProxmoxError or
+ProxmoxAuthError with a message that can be shown to the user as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import urlsplit
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    import urllib3
+except ImportError:  # ansible-test sanity imports module_utils without extra packages
+    requests = None
+    urllib3 = None
+    HTTPAdapter = None
+    HAS_REQUESTS = False
+else:
+    HAS_REQUESTS = True
+
+DEFAULT_PORT = 8006
+API_PREFIX = "/api2/json"
+# Answers of a proxy or of a node that is restarting its API daemon: worth another try.
+RETRY_STATUS = (502, 503, 504)
+# Only requests that change nothing are repeated after the server may have seen them.
+SAFE_METHODS = ("GET", "HEAD")
+
+
+class ProxmoxError(Exception):
+    """A failed API call: method, path, HTTP status (None without an answer) and PVE's text.
+
+    ``errors`` holds PVE's per-parameter messages (HTTP 400), if any.
+    """
+
+    def __init__(self, message, method=None, path=None, status=None, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.errors = errors or {}
+
+
+class ProxmoxAuthError(ProxmoxError):
+    """The credentials were refused (HTTP 401) or lack a permission (HTTP 403)."""
+
+
+class ProxmoxConnectionError(ProxmoxError):
+    """No answer: the host is unreachable, refused the connection or timed out."""
+
+
+def normalise_url(url):
+    """The API base URL for what a user wrote: ``pve.lan`` -> ``https://pve.lan:8006``.
+
+    A trailing ``/`` or ``/api2/json`` is dropped, so both the web UI address and the API
+    address work.
+    """
+    text = (url or "").strip().rstrip("/")
+    if not text:
+        raise ProxmoxError("no Proxmox VE URL given")
+    if "://" not in text:
+        text = "https://" + text
+        parts = urlsplit(text)
+        if parts.port is None:
+            text = "%s://%s:%d%s" % (parts.scheme, parts.hostname, DEFAULT_PORT, parts.path)
+    if text.endswith(API_PREFIX):
+        text = text[: -len(API_PREFIX)]
+    return text.rstrip("/")
+
+
+class ProxmoxClient:
+    """A kept-alive session to one Proxmox VE cluster.
+
+    Authenticates with an API token (``token_id`` and ``token_secret``, preferred: no
+    login request, no expiry) or with ``user`` and ``password`` (one login request to
+    ``/access/ticket``, then the ``PVEAuthCookie`` cookie and, for writes, the
+    ``CSRFPreventionToken`` header). ``requests_made`` counts every HTTP request sent,
+    retries and the login included. Safe to share between threads once logged in; the
+    login itself is serialised.
+    """
+
+    def __init__(self, url, user=None, password=None, token_id=None, token_secret=None,
+                 validate_certs=True, timeout=10, retries=2, backoff=0.5, pool_size=10):
+        if not HAS_REQUESTS:
+            raise ProxmoxError("the Python library 'requests' is required to talk to the Proxmox VE API")
+        self.url = normalise_url(url)
+        self.user = (user or "").strip() or None
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.requests_made = 0
+        self._password = password
+        self._token_id = (token_id or "").strip() or None
+        self._token_secret = (token_secret or "").strip() or None
+        self._csrf_token = None
+        self._logged_in = False
+        self._login_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+
+        if self._token_id and self._token_secret:
+            # PVE names a token USER@REALM!TOKENID; accept the full name or the short one.
+            if "!" not in self._token_id:
+                if not self.user:
+                    raise ProxmoxAuthError("an API token needs the user it belongs to (user, e.g. root@pam) or a full token id (root@pam!name)")
+                self._token_id = "%s!%s" % (self.user, self._token_id)
+            self.credentials = "API token %s" % self._token_id
+        elif self.user and password:
+            self.credentials = "user %s (password)" % self.user
+        else:
+            raise ProxmoxAuthError("no Proxmox VE credentials: give token_id and token_secret, or user and password")
+
+        self._session = requests.Session()
+        self._session.verify = validate_certs
+        self._session.headers["User-Agent"] = "homelab.stack-proxmox"
+        self._session.headers["Accept"] = "application/json"
+        # One kept-alive connection per concurrent caller; retries are done here, not by urllib3.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, int(pool_size)), max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        if not validate_certs:
+            # The user chose not to verify; one warning per request would drown the output.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Close the kept-alive connections."""
+        self._session.close()
+
+    def get(self, path, params=None):
+        """GET ``path`` (below /api2/json) and return PVE's ``data``."""
+        return self.request("GET", path, params=params)
+
+    def post(self, path, data=None):
+        """POST form data to ``path`` and return PVE's ``data`` (often a task UPID)."""
+        return self.request("POST", path, data=data)
+
+    def put(self, path, data=None):
+        """PUT form data to ``path`` and return PVE's ``data``."""
+        return self.request("PUT", path, data=data)
+
+    def delete(self, path, params=None):
+        """DELETE ``path`` and return PVE's ``data``."""
+        return self.request("DELETE", path, params=params)
+
+    def login(self):
+        """Authenticate now (a no-op for tokens); later calls do it on demand."""
+        with self._login_lock:
+            if self._logged_in:
+                return
+            if self._token_id:
+                self._session.headers["Authorization"] = "PVEAPIToken=%s=%s" % (self._token_id, self._token_secret)
+            else:
+                ticket = self._send("POST", "/access/ticket", data={"username": self.user, "password": self._password})
+                if not isinstance(ticket, dict) or not ticket.get("ticket"):
+                    raise ProxmoxAuthError("%s: login to %s returned no ticket" % (self.credentials, self.url),
+                                           "POST", "/access/ticket")
+                self._session.headers["Cookie"] = "PVEAuthCookie=%s" % ticket["ticket"]
+                self._csrf_token = ticket.get("CSRFPreventionToken")
+            self._logged_in = True
+
+    def request(self, method, path, params=None, data=None):
+        """Call the API and return the ``data`` member of PVE's answer."""
+        if not self._logged_in:
+            self.login()
+        return self._send(method.upper(), path, params=params, data=data)
+
+    def _send(self, method, path, params=None, data=None):
+        if not path.startswith("/"):
+            path = "/" + path
+        headers = {}
+        if self._csrf_token and method not in SAFE_METHODS:
+            headers["CSRFPreventionToken"] = self._csrf_token
+        attempt = 0
+        while True:
+            with self._count_lock:
+                self.requests_made += 1
+            try:
+                response = self._session.request(method, self.url + API_PREFIX + path, params=params, data=data,
+                                                 headers=headers, timeout=self.timeout)
+            except requests.exceptions.ReadTimeout as exc:
+                # The server took the request and went quiet: another try would likely wait as long again.
+                raise ProxmoxConnectionError("%s %s: no answer within %s s" % (method, path, self.timeout), method, path) from exc
+            except requests.exceptions.SSLError as exc:
+                # A certificate that is refused now is refused on a retry too.
+                raise ProxmoxConnectionError("%s %s: TLS with %s failed (see validate_certs): %s"
+                                             % (method, path, self.url, _reason(exc)), method, path) from exc
+            except requests.exceptions.ConnectionError as exc:
+                # A refused or timed-out connect never reached the server, so any method may retry it.
+                nothing_sent = isinstance(exc, requests.exceptions.ConnectTimeout)
+                if attempt < self.retries and (nothing_sent or method in SAFE_METHODS):
+                    attempt = self._pause(attempt)
+                    continue
+                raise ProxmoxConnectionError("%s %s: cannot reach %s: %s" % (method, path, self.url, _reason(exc)), method, path) from exc
+            except requests.exceptions.RequestException as exc:
+                raise ProxmoxConnectionError("%s %s: %s" % (method, path, _reason(exc)), method, path) from exc
+            if response.status_code in RETRY_STATUS and method in SAFE_METHODS and attempt < self.retries:
+                attempt = self._pause(attempt)
+                continue
+            return self._decode(method, path, response)
+
+    def _pause(self, attempt):
+        time.sleep(self.backoff * (2 ** attempt))
+        return attempt + 1
+
+    def _decode(self, method, path, response):
+        status = response.status_code
+        if status >= 400 or status < 200:
+            message, errors = _error_text(response)
+            if status in (401, 403):
+                what = "authentication failed" if status == 401 else "permission denied"
+                raise ProxmoxAuthError("%s for %s at %s (%s %s: HTTP %d %s)" % (what, self.credentials, self.url, method, path, status, message),
+                                       method, path, status, errors)
+            details = "; ".join("%s: %s" % (key, value) for key, value in sorted(errors.items()))
+            raise ProxmoxError("%s %s: HTTP %d %s%s" % (method, path, status, message, " (%s)" % details if details else ""),
+                               method, path, status, errors)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ProxmoxError("%s %s: the answer is not valid JSON" % (method, path), method, path, status) from exc
+        if not isinstance(body, dict) or "data" not in body:
+            raise ProxmoxError("%s %s: the answer has no 'data' member" % (method, path), method, path, status)
+        return body["data"]
+
+
+def _error_text(response):
+    """PVE's message and per-parameter errors: in the JSON body and in the HTTP reason."""
+    message = (response.reason or "").strip()
+    errors = {}
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("message"), str) and body["message"].strip():
+            message = body["message"].strip()
+        if isinstance(body.get("errors"), dict):
+            errors = body["errors"]
+    return message, errors
+
+
+def _reason(exc):
+    """The cause of a requests error without urllib3's wrapping (pool, object addresses)."""
+    reason = exc.args[0] if exc.args else exc
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError carries the cause
+    text = str(reason)
+    if text.startswith("<") and ">: " in text:
+        text = text.split(">: ", 1)[1]
+    return text
