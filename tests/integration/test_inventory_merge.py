@@ -44,8 +44,6 @@ def inventory(directory, *args):
     return result.stdout
 
 
-
-
 def test_one_machine_from_both_sources_is_one_host(sources):
     listed = plain(json.loads(inventory(sources, "--list")))
     hostvars = listed["_meta"]["hostvars"]

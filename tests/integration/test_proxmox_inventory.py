@@ -144,8 +144,6 @@ def python_api(source):
     return json.loads(result.stdout)
 
 
-
-
 def ansible_inventory(source, *args, **env):
     environment = dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true", **env)
     environment = {key: value for key, value in environment.items() if not key.startswith("PROXMOX_")}

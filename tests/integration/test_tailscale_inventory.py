@@ -45,8 +45,6 @@ def documented_device():
     return json.loads("\n".join(line for line in block.splitlines() if not line.strip().startswith("//")))
 
 
-
-
 def clean_env(**extra):
     """The test environment without any real Tailscale settings, plus ``extra``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("TAILSCALE_")}
