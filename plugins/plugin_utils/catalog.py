@@ -889,11 +889,12 @@ def restart_plan(catalog: object, host: object, unit_results: object, secret_ser
     changed_units = {f"{r['name']}.{r['type']}" for r in (unit_results or []) if r.get("changed")}
     restart = set(secret_services or []) | set(stale_images or [])
     everything = f"{NETWORK_NAME}.network" in changed_units
+    services = host_containers(catalog, host)  # checks the catalog first
+    by_name = {entry["name"]: entry for entry in catalog}
     names = []
-    for service in host_containers(catalog, host):
-        entry = next(s for s in catalog if s["name"] == service["name"])
+    for service in services:
         own_units = {f"{service['name']}.container"} | {
-            f"{volume_name(service['name'], volume['name'])}.volume" for volume in entry["volumes"]}
+            f"{volume_name(service['name'], volume['name'])}.volume" for volume in by_name[service["name"]]["volumes"]}
         if everything or service["name"] in restart or own_units & changed_units:
             names.append(service["name"])
     return names
