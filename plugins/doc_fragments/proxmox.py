@@ -97,9 +97,9 @@ options:
       - If not set, the environment variable E(PROXMOX_VALIDATE_CERTS) is used.
     type: bool
     default: true
-  timeout:
+  api_timeout:
     description:
-      - Seconds to wait for a connection and for each answer.
+      - Seconds to wait for a connection and for each answer of the API.
     type: int
     default: 10
 """

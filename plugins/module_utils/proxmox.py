@@ -1,11 +1,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection's one client for the Proxmox VE API (``/api2/json``).
 
-Used by the homelab.stack.proxmox inventory plugin and meant for the modules that talk
-to Proxmox VE. It keeps one ``requests`` session, so connections stay open between
-calls (a pool sized to the caller's concurrency), authenticates with an API token or a
-ticket, retries what is safe to retry, and turns every failure into ProxmoxError or
-ProxmoxAuthError with a message that can be shown to the user as it is.
+Used by the homelab.stack.proxmox inventory plugin and the homelab.stack.proxmox_guest
+module. It keeps one ``requests`` session, so connections stay open between calls (a pool
+sized to the caller's concurrency), authenticates with an API token or a ticket, retries
+what is safe to retry (reads only, never a write the server may have seen), follows task
+UPIDs, and turns every failure into ProxmoxError or ProxmoxAuthError with a message that
+can be shown to the user as it is.
+
+It talks HTTP with ``requests`` itself rather than through proxmoxer: the inventory's
+request budget needs every request counted and the connection pool sized to its
+concurrency, and both plugin kinds need the same retry rule and error texts, which
+proxmoxer's session does not offer.
 """
 
 from __future__ import annotations
@@ -155,6 +161,26 @@ class ProxmoxClient:
         """DELETE ``path`` and return PVE's ``data``."""
         return self.request("DELETE", path, params=params)
 
+    def wait_task(self, upid, timeout, poll=0.2):
+        """Wait until the task ``upid`` ends and return its status; raise ProxmoxError when it
+        failed or is still running after ``timeout`` seconds.
+
+        ``WARNINGS: n`` is PVE's exit status of a task that succeeded with warnings.
+        """
+        node = upid_node(upid)
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.get("/nodes/%s/tasks/%s/status" % (node, upid))
+            if status.get("status") == "stopped":
+                exit_status = str(status.get("exitstatus") or "")
+                if exit_status != "OK" and not exit_status.startswith("WARNINGS"):
+                    raise ProxmoxError("task %s failed: %s" % (upid, exit_status or "no exit status"), "GET", "/nodes/%s/tasks" % node)
+                return status
+            if time.monotonic() >= deadline:
+                raise ProxmoxError("task %s still running after %s s (see timeout)" % (upid, timeout), "GET", "/nodes/%s/tasks" % node)
+            time.sleep(poll)
+            poll = min(poll * 1.5, 2.0)
+
     def login(self):
         """Authenticate now (a no-op for tokens); later calls do it on demand."""
         with self._login_lock:
@@ -235,6 +261,14 @@ class ProxmoxClient:
         return body["data"]
 
 
+def upid_node(upid):
+    """The node that runs a task: the second field of ``UPID:node:pid:pstart:starttime:type:id:user:``."""
+    parts = str(upid or "").split(":")
+    if len(parts) < 8 or parts[0] != "UPID" or not parts[1]:
+        raise ProxmoxError("%r is not a task ID (UPID)" % (upid,))
+    return parts[1]
+
+
 def _error_text(response):
     """PVE's message and per-parameter errors: in the JSON body and in the HTTP reason."""
     message = (response.reason or "").strip()
@@ -259,3 +293,32 @@ def _reason(exc):
     if text.startswith("<") and ">: " in text:
         text = text.split(">: ", 1)[1]
     return text
+
+
+def module_argument_spec():
+    """The connection options of the collection's Proxmox VE modules (doc fragment
+    ``homelab.stack.proxmox.MODULES``), with the same environment fallbacks as the inventory plugin."""
+    from ansible.module_utils.basic import env_fallback  # pylint: disable=import-outside-toplevel
+
+    return dict(
+        url=dict(type="str", fallback=(env_fallback, ["PROXMOX_URL"])),
+        user=dict(type="str", fallback=(env_fallback, ["PROXMOX_USER"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["PROXMOX_PASSWORD"])),
+        token_id=dict(type="str", no_log=False, fallback=(env_fallback, ["PROXMOX_TOKEN_ID"])),
+        token_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["PROXMOX_TOKEN_SECRET"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PROXMOX_VALIDATE_CERTS"])),
+        api_timeout=dict(type="int", default=10),
+    )
+
+
+def client_from_module(module):
+    """A ProxmoxClient for a module's connection options; fails the module with a clear message."""
+    params = module.params
+    if not params.get("url"):
+        module.fail_json(msg="url: no Proxmox VE URL given (option url or environment variable PROXMOX_URL)")
+    try:
+        return ProxmoxClient(params["url"], user=params.get("user"), password=params.get("password"),
+                             token_id=params.get("token_id"), token_secret=params.get("token_secret"),
+                             validate_certs=params["validate_certs"], timeout=params["api_timeout"], pool_size=1)
+    except ProxmoxError as exc:
+        module.fail_json(msg=exc.message)

@@ -1,0 +1,737 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: proxmox_guest
+short_description: Declare one Proxmox VE virtual machine or container
+version_added: 0.1.0
+description:
+  - Makes one QEMU virtual machine or LXC container on a Proxmox VE cluster match the options. It
+    creates it (from scratch, from an LXC template archive, or as a clone of a template), changes
+    the settings that differ, grows disks and starts or stops it.
+  - The guest is found by O(vmid), or by O(name) when that name is unique in the cluster; two guests
+    with the same name are an error that asks for O(vmid).
+  - Values are compared after normalising Proxmox VE's forms (tag order and case, URL-encoded SSH keys,
+    disk sizes in any unit, MAC addresses PVE adds to network devices), so a second run changes nothing.
+  - All changed settings go in one configuration update, guarded by the configuration's digest so a
+    concurrent edit is not overwritten; each grown disk costs one resize. Disks are never shrunk.
+  - Tasks (create, clone, resize, start, stop, delete) are followed by their task ID until they end or
+    O(timeout) passes. A guest locked by Proxmox VE (a clone, backup or migration in progress) is waited for.
+  - Only options that are set are managed; an option left unset keeps the guest's current value.
+author:
+  - homelab.stack maintainers (@homelab-stack)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster and reports what would change; sends no request that changes anything.
+  diff_mode:
+    support: full
+    description: Shows the managed settings before and after.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs where it can reach the API, usually the controller (C(delegate_to=localhost)).
+extends_documentation_fragment:
+  - homelab.stack.proxmox.MODULES
+options:
+  name:
+    description:
+      - Name of the guest (QEMU C(name), LXC C(hostname)); must be a valid DNS name.
+      - Finds the guest when O(vmid) is not given; renames it when O(vmid) is given.
+    type: str
+  vmid:
+    description:
+      - ID of the guest. When creating without it, the next free ID of the cluster (C(/cluster/nextid)) is used.
+    type: int
+  node:
+    description:
+      - Node that carries the guest; required to create one.
+      - An existing guest found on another node is managed where it is (with a warning); this module does not migrate.
+    type: str
+  type:
+    description: Kind of guest.
+    type: str
+    choices: [qemu, lxc]
+    default: qemu
+  state:
+    description:
+      - V(present) makes the guest exist with the given settings and leaves it running or stopped as it is.
+      - V(started) and V(stopped) also start it or shut it down (a clean shutdown, forced after O(timeout)).
+      - V(absent) deletes it; a guest with disks is only deleted with O(purge=true).
+    type: str
+    choices: [present, started, stopped, absent]
+    default: present
+  clone:
+    description:
+      - Name or VMID of the guest (usually a template) to clone when the guest does not exist yet.
+      - Ignored for an existing guest.
+    type: str
+  full:
+    description:
+      - With O(clone), whether to copy all disks (V(true)) or to make a linked clone of a template (V(false)).
+      - Unset means Proxmox VE's default, a linked clone of a template and a full clone of anything else.
+    type: bool
+  ostemplate:
+    description:
+      - LXC only. The template archive to create the container from, for example
+        V(local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst). Required to create a container without O(clone).
+    type: str
+  storage:
+    description:
+      - Storage for new disks (V(local-lvm), V(ceph-vm)) and the target storage of a full clone;
+        a linked clone stays on its template's storage.
+      - Unset, new disks of an existing guest go to the storage of its first disk.
+    type: str
+  unprivileged:
+    description: LXC only, at creation. Run the container as an unprivileged container, the safe default.
+    type: bool
+    default: true
+  cores:
+    description: Number of CPU cores.
+    type: int
+  memory:
+    description: Memory in MiB.
+    type: int
+  disks:
+    description:
+      - Disk key to size, for example C(scsi0=40G) for QEMU or C(rootfs=16G) for LXC; units K, M, G, T.
+      - A disk the guest lacks is allocated on O(storage) (whole GiB); a larger size grows the disk; a
+        smaller size is refused, since shrinking loses data.
+      - LXC mount points (C(mp0)...) must exist to be grown; they are not created by this module.
+    type: dict
+  net:
+    description:
+      - Network device key to its Proxmox VE string, for example C(net0) set to V(virtio,bridge=vmbr0,tag=20) for QEMU
+        or to V(name=eth0,bridge=vmbr0,ip=dhcp) for LXC.
+      - Compared setting by setting; the MAC address Proxmox VE assigned is kept unless one is given.
+    type: dict
+  tags:
+    description: Tags of the guest; compared without regard to order and case. An empty list removes all tags.
+    type: list
+    elements: str
+  pool:
+    description: Resource pool the guest belongs to; V("") takes it out of its pool.
+    type: str
+  onboot:
+    description: Start the guest when its node boots.
+    type: bool
+  agent:
+    description: QEMU only. Enable the QEMU guest agent (needed by the inventory plugin to learn addresses).
+    type: bool
+  ciuser:
+    description: QEMU only. Cloud-init user name.
+    type: str
+  sshkeys:
+    description:
+      - SSH public keys, one a line. QEMU, cloud-init; for LXC they are installed only when the container is created.
+    type: str
+  ipconfig:
+    description:
+      - QEMU only. Cloud-init network settings, for example C(ipconfig0) set to V(ip=dhcp) or
+        to V(ip=10.0.1.20/24,gw=10.0.1.1).
+    type: dict
+  nameserver:
+    description: DNS servers, separated by spaces (cloud-init for QEMU, the container's resolv.conf for LXC).
+    type: str
+  timeout:
+    description: Seconds to wait for each Proxmox VE task (create, clone, resize, start, shutdown, delete) and for a guest's lock.
+    type: int
+    default: 300
+  purge:
+    description:
+      - Confirms deleting a guest with disks when O(state=absent); the disks are destroyed with it, and the
+        guest is removed from backup, replication and HA jobs.
+    type: bool
+    default: false
+notes:
+  - Cloud-init options (O(ciuser), O(sshkeys), O(ipconfig), O(nameserver)) need a cloud-init drive, which guests cloned
+    from a cloud-init template have.
+  - Settings changed on a running QEMU guest that cannot be hot-plugged stay pending until the guest restarts.
+seealso:
+  - plugin: homelab.stack.proxmox
+    plugin_type: inventory
+  - name: Proxmox VE API viewer
+    description: The API this module uses.
+    link: https://pve.proxmox.com/pve-docs/api-viewer/
+"""
+
+EXAMPLES = r"""
+- name: A VM cloned from a cloud-init template, started
+  homelab.stack.proxmox_guest:
+    url: https://pve1.lab.example:8006
+    token_id: ansible@pve!deploy
+    token_secret: "{{ vault_pve_token_secret }}"
+    node: pve1
+    name: web
+    clone: debian-13-cloud
+    cores: 2
+    memory: 4096
+    disks:
+      scsi0: 40G
+    net:
+      net0: virtio,bridge=vmbr0,tag=20
+    tags: [web, prod]
+    agent: true
+    ciuser: admin
+    sshkeys: "{{ lookup('ansible.builtin.file', 'files/admin.pub') }}"
+    ipconfig:
+      ipconfig0: ip=dhcp
+    state: started
+  delegate_to: localhost
+
+- name: An unprivileged container from a template archive (credentials from PROXMOX_* variables)
+  homelab.stack.proxmox_guest:
+    type: lxc
+    node: pve2
+    name: dns
+    ostemplate: local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst
+    storage: local-lvm
+    disks:
+      rootfs: 8G
+    net:
+      net0: name=eth0,bridge=vmbr0,ip=dhcp
+    onboot: true
+    state: started
+  delegate_to: localhost
+
+- name: Delete a VM and its disks
+  homelab.stack.proxmox_guest:
+    vmid: 120
+    state: absent
+    purge: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+vmid:
+  description: ID of the guest (predicted in check mode for a new guest).
+  returned: always
+  type: int
+  sample: 105
+node:
+  description: Node of the guest.
+  returned: always
+  type: str
+  sample: pve1
+type:
+  description: Kind of guest.
+  returned: always
+  type: str
+  sample: qemu
+name:
+  description: Name of the guest.
+  returned: always
+  type: str
+  sample: web
+status:
+  description: Power state after the task (V(running), V(stopped)), or V(absent).
+  returned: always
+  type: str
+  sample: running
+created:
+  description: Whether the guest was created (or would be, in check mode).
+  returned: always
+  type: bool
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["clone 9000 to 105 on pve1", "set cores, memory", "resize scsi0 32G -> 40G", "start"]
+settings:
+  description: The managed settings after the task, in the form of the options.
+  returned: when the guest exists afterwards
+  type: dict
+  sample: {cores: 2, memory: 4096, disks: {scsi0: 40G}, tags: [prod, web]}
+"""
+
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
+    ProxmoxError, client_from_module, module_argument_spec,
+)
+from ansible_collections.homelab.stack.plugins.module_utils.proxmox_config import (
+    LXC_DISK, QEMU_DISK, ConfigValueError, agent_enabled, disk_size, format_size, is_disk_volume, memory_mib,
+    net_matches, net_value, normalise_sshkeys, normalise_tags, normalise_words, parse_size, split_property_string,
+    sshkeys_value, tags_value,
+)
+
+GIB = 1024 ** 3
+QEMU_ONLY = ("agent", "ciuser", "ipconfig")
+
+
+class GuestError(Exception):
+    """A problem the user can fix; the message names the option or the guest."""
+
+
+def check_options(params):
+    """Reject bad input before any request; returns the desired disk sizes in bytes."""
+    kind = params["type"]
+    if params["vmid"] is None and not params["name"]:
+        raise GuestError("name or vmid is required to find the guest")
+    if params["vmid"] is not None and not 100 <= params["vmid"] <= 999999999:
+        raise GuestError("vmid: %s is outside Proxmox VE's range 100-999999999" % params["vmid"])
+    if kind == "lxc":
+        for option in QEMU_ONLY:
+            if params[option] is not None:
+                raise GuestError("%s: only QEMU guests have this setting (type is lxc)" % option)
+    elif params["ostemplate"]:
+        raise GuestError("ostemplate: only LXC containers are created from a template archive (type is qemu)")
+    if params["clone"] and params["ostemplate"]:
+        raise GuestError("clone and ostemplate: give one way to create the guest, not both")
+    for option, minimum in (("cores", 1), ("memory", 16)):
+        if params[option] is not None and params[option] < minimum:
+            raise GuestError("%s: %s is below the minimum %s" % (option, params[option], minimum))
+    pattern = QEMU_DISK if kind == "qemu" else LXC_DISK
+    sizes = {}
+    for key, size in (params["disks"] or {}).items():
+        if not pattern.fullmatch(str(key)):
+            raise GuestError("disks: %r is not a %s disk key (%s)" % (key, kind, "scsi0, virtio0, sata0, ide0" if kind == "qemu" else "rootfs, mp0"))
+        try:
+            sizes[key] = parse_size(size, "disks.%s" % key)
+        except ConfigValueError as exc:
+            raise GuestError(str(exc)) from exc
+    for option, prefix in (("net", "net"), ("ipconfig", "ipconfig")):
+        for key, value in (params[option] or {}).items():
+            if not re.fullmatch(prefix + r"\d{1,2}", str(key)):
+                raise GuestError("%s: %r is not a key such as %s0" % (option, key, prefix))
+            if not isinstance(value, str) or not value.strip():
+                raise GuestError("%s.%s: give the Proxmox VE string, for example %s" % (
+                    option, key, "ip=dhcp" if option == "ipconfig" else "virtio,bridge=vmbr0"))
+    return sizes
+
+
+class Guest:
+    """One guest: finds it, plans the changes, applies them."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.kind = module.params["type"]
+        self.actions = []
+        self.resource = None
+
+    # Reading
+
+    def resources(self):
+        return [entry for entry in self.client.get("/cluster/resources", params={"type": "vm"}) if entry.get("type") in ("qemu", "lxc")]
+
+    def find(self, resources):
+        """The /cluster/resources entry of the guest, or None."""
+        vmid, name = self.params["vmid"], self.params["name"]
+        if vmid is not None:
+            found = [entry for entry in resources if int(entry["vmid"]) == vmid]
+        else:
+            found = [entry for entry in resources if entry.get("name") == name]
+            if len(found) > 1:
+                raise GuestError("name: %d guests are called %r (vmids %s); set vmid to choose one"
+                                 % (len(found), name, ", ".join(str(entry["vmid"]) for entry in sorted(found, key=lambda e: e["vmid"]))))
+        if not found:
+            return None
+        entry = found[0]
+        if entry["type"] != self.kind:
+            raise GuestError("type: guest %s is a %s guest, not %s" % (entry["vmid"], entry["type"], self.kind))
+        if entry.get("template"):
+            raise GuestError("guest %s (%s) is a template; templates are not managed by this module" % (entry["vmid"], entry.get("name")))
+        if self.params["node"] and entry["node"] != self.params["node"]:
+            self.module.warn("guest %s is on node %s, not %s; it is managed there (this module does not migrate)"
+                             % (entry["vmid"], entry["node"], self.params["node"]))
+        if entry.get("status") == "unknown":
+            raise GuestError("guest %s is on node %s, which is offline; nothing can be read or changed now" % (entry["vmid"], entry["node"]))
+        return entry
+
+    def path(self, suffix="", node=None, vmid=None, kind=None):
+        entry = self.resource
+        return "/nodes/%s/%s/%s%s" % (node or entry["node"], kind or entry["type"], vmid or entry["vmid"], suffix)
+
+    def config(self):
+        """The guest's configuration, once no lock is held on it."""
+        deadline = time.monotonic() + self.params["timeout"]
+        while True:
+            config = self.client.get(self.path("/config"))
+            if "lock" not in config:
+                return config
+            if time.monotonic() >= deadline:
+                raise GuestError("guest %s is still locked (%s) after %s s; see timeout" % (self.resource["vmid"], config["lock"], self.params["timeout"]))
+            time.sleep(1)
+
+    def status(self):
+        return self.client.get(self.path("/status/current")).get("status")
+
+    def settings(self, config, pool):
+        """The managed settings in the options' form, as the configuration has them."""
+        qemu = self.kind == "qemu"
+        settings = {
+            "name": config.get("name" if qemu else "hostname"),
+            "cores": int(config.get("cores", 1)),
+            "memory": memory_mib(config.get("memory", 512)),
+            "tags": normalise_tags(config.get("tags", "")),
+            "onboot": str(config.get("onboot", 0)) in ("1", "true"),
+            "pool": pool or "",
+            "nameserver": " ".join(normalise_words(config.get("nameserver"))),
+            "disks": {key: format_size(disk_size(value) or 0) for key, value in config.items() if is_disk_volume(key, value)},
+            "net": {key: value for key, value in config.items() if re.fullmatch(r"net\d+", key)},
+        }
+        if qemu:
+            settings.update({"agent": agent_enabled(config.get("agent", "0")), "ciuser": config.get("ciuser", ""),
+                             "sshkeys": normalise_sshkeys(config.get("sshkeys", "")),
+                             "ipconfig": {key: value for key, value in config.items() if re.fullmatch(r"ipconfig\d+", key)}})
+        return settings
+
+    # Planning
+
+    def plan(self, config, sizes):
+        """(config changes, keys to delete, resizes [(disk, bytes)], wanted settings)."""
+        params = self.params
+        qemu = self.kind == "qemu"
+        current = self.settings(config, self.resource.get("pool"))
+        wanted = dict(current, disks=dict(current["disks"]), net=dict(current["net"]))
+        if qemu:
+            wanted["ipconfig"] = dict(current["ipconfig"])
+        changes, deletes, resizes = {}, [], []
+
+        def update(option, key, value, shown):
+            if current[option] != shown:
+                wanted[option] = shown
+                if value in (None, ""):
+                    deletes.append(key)
+                else:
+                    changes[key] = value
+
+        if params["name"] is not None:
+            update("name", "name" if qemu else "hostname", params["name"], params["name"])
+        if params["cores"] is not None:
+            update("cores", "cores", params["cores"], params["cores"])
+        if params["memory"] is not None:
+            update("memory", "memory", params["memory"], params["memory"])
+        if params["tags"] is not None:
+            update("tags", "tags", tags_value(params["tags"]), normalise_tags(params["tags"]))
+        if params["onboot"] is not None:
+            update("onboot", "onboot", int(params["onboot"]), params["onboot"])
+        if params["nameserver"] is not None:
+            words = " ".join(normalise_words(params["nameserver"]))
+            update("nameserver", "nameserver", words, words)
+        if qemu and params["agent"] is not None and current["agent"] != params["agent"]:
+            # Keep the agent's other options (fstrim_cloned_disks, type) when switching it.
+            options = split_property_string(config.get("agent", ""))
+            options.pop("", None)
+            options["enabled"] = int(params["agent"])
+            changes["agent"] = ",".join("%s=%s" % item for item in options.items())
+            wanted["agent"] = params["agent"]
+        if qemu and params["ciuser"] is not None:
+            update("ciuser", "ciuser", params["ciuser"], params["ciuser"])
+        if qemu and params["sshkeys"] is not None:
+            keys = normalise_sshkeys(params["sshkeys"])
+            update("sshkeys", "sshkeys", sshkeys_value(keys) if keys else "", keys)
+        for key, value in (params["ipconfig"] or {}).items():
+            if split_property_string(config.get(key)) != split_property_string(value):
+                changes[key] = value
+                wanted["ipconfig"][key] = value
+        for key, value in (params["net"] or {}).items():
+            if key not in config or not net_matches(value, config[key], self.kind):
+                changes[key] = net_value(value, config.get(key), self.kind)
+                wanted["net"][key] = changes[key]
+        for key, size in sizes.items():
+            have = disk_size(config[key]) if key in config and is_disk_volume(key, config[key]) else None
+            if have is None:
+                if not qemu and key != "rootfs":
+                    raise GuestError("disks.%s: the container has no mount point %s; add it in Proxmox VE with its path first" % (key, key))
+                changes[key] = "%s:%s" % (self.new_disk_storage(config, key), whole_gib(size, key))
+            elif size < have:
+                raise GuestError("disks.%s: %s is smaller than the disk's %s; shrinking a disk is refused because it loses data"
+                                 % (key, format_size(size), format_size(have)))
+            elif size > have:
+                resizes.append((key, size, have))
+            wanted["disks"][key] = format_size(size)
+        if params["pool"] is not None:
+            wanted["pool"] = params["pool"]
+        return changes, deletes, resizes, current, wanted
+
+    def new_disk_storage(self, config, key):
+        if self.params["storage"]:
+            return self.params["storage"]
+        for name, value in sorted(config.items()):
+            if is_disk_volume(name, value):
+                volume = split_property_string(value)
+                return volume.get("", volume.get("volume", "")).split(":")[0]
+        raise GuestError("disks.%s: set storage to say where the new disk goes" % key)
+
+    # Writing
+
+    def wait(self, upid):
+        if isinstance(upid, str) and upid.startswith("UPID:"):
+            self.client.wait_task(upid, self.params["timeout"])
+
+    def lookup(self, vmid):
+        """The /cluster/resources entry of a guest this task just made."""
+        found = [entry for entry in self.resources() if int(entry["vmid"]) == vmid]
+        if not found:
+            raise GuestError("guest %s is not in the cluster after its creation task ended" % vmid)
+        return found[0]
+
+    def create(self, resources, sizes):
+        """Create or clone the guest; returns its /cluster/resources-like entry."""
+        params = self.params
+        if not params["node"]:
+            raise GuestError("node: required to create guest %s" % (params["name"] or params["vmid"]))
+        if self.kind == "lxc" and not params["clone"] and not params["ostemplate"]:
+            raise GuestError("ostemplate: required to create a container without clone")
+        if not params["name"] and params["clone"]:
+            raise GuestError("name: required to clone a guest")
+        source = self.clone_source(resources) if params["clone"] else None
+        vmid = params["vmid"] or int(self.client.get("/cluster/nextid"))
+        entry = {"vmid": vmid, "node": params["node"], "type": self.kind, "name": params["name"], "status": "stopped", "pool": None}
+        if source:
+            self.actions.append("clone %s to %s on %s" % (source["vmid"], vmid, params["node"]))
+            body = {"newid": vmid, "name" if self.kind == "qemu" else "hostname": params["name"]}
+            if params["node"] != source["node"]:
+                body["target"] = params["node"]
+            if params["full"] is not None:
+                body["full"] = int(params["full"])
+            # PVE's default is a linked clone of a template; a linked clone stays on the
+            # template's storage and PVE refuses a target storage for it.
+            full = params["full"] if params["full"] is not None else not source.get("template")
+            if params["storage"] and full:
+                body["storage"] = params["storage"]
+            if params["pool"]:
+                body["pool"] = params["pool"]
+                entry["pool"] = params["pool"]
+            if not self.module.check_mode:
+                self.wait(self.client.post("/nodes/%s/%s/%s/clone" % (source["node"], self.kind, source["vmid"]), body))
+            return entry, source
+        body = self.create_body(vmid, sizes)
+        self.actions.append("create %s %s on %s" % (self.kind, vmid, params["node"]))
+        if not self.module.check_mode:
+            self.wait(self.client.post("/nodes/%s/%s" % (params["node"], self.kind), body))
+        entry["pool"] = params["pool"] or None
+        return entry, None
+
+    def create_body(self, vmid, sizes):
+        params = self.params
+        qemu = self.kind == "qemu"
+        body = {"vmid": vmid}
+        for option, key in (("name", "name" if qemu else "hostname"), ("cores", "cores"), ("memory", "memory"),
+                            ("nameserver", "nameserver"), ("pool", "pool"), ("ciuser", "ciuser")):
+            if params[option] not in (None, ""):
+                body[key] = params[option]
+        if params["tags"]:
+            body["tags"] = tags_value(params["tags"])
+        if params["onboot"] is not None:
+            body["onboot"] = int(params["onboot"])
+        if qemu and params["agent"] is not None:
+            body["agent"] = "enabled=%d" % params["agent"]
+        if params["sshkeys"]:
+            if qemu:
+                body["sshkeys"] = sshkeys_value(params["sshkeys"])
+            else:
+                body["ssh-public-keys"] = normalise_sshkeys(params["sshkeys"]) + "\n"
+        body.update(params["net"] or {})
+        body.update(params["ipconfig"] or {})
+        for key, size in sizes.items():
+            if not params["storage"]:
+                raise GuestError("storage: required to allocate disks.%s of a new guest" % key)
+            body[key] = "%s:%s" % (params["storage"], whole_gib(size, key))
+        if not qemu:
+            body["ostemplate"] = params["ostemplate"]
+            body["unprivileged"] = int(params["unprivileged"])
+        return body
+
+    def clone_source(self, resources):
+        wanted = str(self.params["clone"]).strip()
+        if wanted.isdigit():
+            found = [entry for entry in resources if int(entry["vmid"]) == int(wanted)]
+        else:
+            found = [entry for entry in resources if entry.get("name") == wanted]
+            templates = [entry for entry in found if entry.get("template")]
+            found = templates if len(templates) == 1 else found
+        if not found:
+            raise GuestError("clone: no guest or template %r in the cluster" % wanted)
+        if len(found) > 1:
+            raise GuestError("clone: %d guests are called %r (vmids %s); give the VMID" % (len(found), wanted, ", ".join(str(e["vmid"]) for e in found)))
+        if found[0]["type"] != self.kind:
+            raise GuestError("clone: %s is a %s guest; a %s guest cannot be cloned from it" % (wanted, found[0]["type"], self.kind))
+        return found[0]
+
+    def apply(self, changes, deletes, resizes, config):
+        if changes or deletes:
+            self.actions.append("set %s" % ", ".join(sorted(list(changes) + list(deletes))))
+            if not self.module.check_mode:
+                body = dict(changes, digest=config["digest"]) if config.get("digest") else dict(changes)
+                if deletes:
+                    body["delete"] = ",".join(deletes)
+                if self.kind == "qemu":
+                    self.wait(self.client.post(self.path("/config"), body))
+                else:
+                    self.client.put(self.path("/config"), body)
+        for key, size, have in resizes:
+            self.actions.append("resize %s %s -> %s" % (key, format_size(have), format_size(size)))
+            if not self.module.check_mode:
+                self.wait(self.client.put(self.path("/resize"), {"disk": key, "size": format_size(size)}))
+
+    def move_to_pool(self, pool):
+        vmid = self.resource["vmid"]
+        current = self.resource.get("pool") or ""
+        if pool == current:
+            return
+        if pool:
+            self.actions.append("move to pool %s" % pool)
+            body = {"poolid": pool, "vms": str(vmid), "allow-move": 1}
+        else:
+            self.actions.append("remove from pool %s" % current)
+            body = {"poolid": current, "vms": str(vmid), "delete": 1}
+        if not self.module.check_mode:
+            self.client.put("/pools", body)
+
+    def power(self, status, wanted):
+        """Start or shut down; returns the status afterwards."""
+        if wanted == "started" and status != "running":
+            self.actions.append("start")
+            if not self.module.check_mode:
+                self.wait(self.client.post(self.path("/status/start"), {}))
+            return "running"
+        if wanted == "stopped" and status == "running":
+            self.actions.append("shutdown")
+            if not self.module.check_mode:
+                self.wait(self.client.post(self.path("/status/shutdown"), {"forceStop": 1, "timeout": self.params["timeout"]}))
+            return "stopped"
+        return status
+
+    def remove(self):
+        if self.resource is None:
+            return "absent"
+        config = self.config()
+        disks = sorted(key for key, value in config.items() if is_disk_volume(key, value))
+        if disks and not self.params["purge"]:
+            raise GuestError("purge: guest %s (%s) has disks (%s); set purge: true to delete it and destroy them"
+                             % (self.resource["vmid"], self.resource.get("name"), ", ".join(disks)))
+        if self.status() == "running":
+            self.actions.append("stop")
+            if not self.module.check_mode:
+                self.wait(self.client.post(self.path("/status/stop"), {}))
+        self.actions.append("delete")
+        if not self.module.check_mode:
+            self.wait(self.client.delete(self.path(), params={"purge": 1, "destroy-unreferenced-disks": 1}))
+        return "absent"
+
+    def run(self):
+        params = self.params
+        sizes = check_options(params)
+        resources = self.resources()
+        self.resource = self.find(resources)
+        if params["state"] == "absent":
+            before = {"vmid": self.resource["vmid"], "status": self.resource.get("status")} if self.resource else {"status": "absent"}
+            status = self.remove()
+            entry = self.resource or {"vmid": params["vmid"], "node": params["node"], "name": params["name"]}
+            return self.result(entry, status, False, None, before, {"status": "absent"})
+        created = False
+        if self.resource is None:
+            created = True
+            self.resource, source = self.create(resources, sizes)
+            if self.module.check_mode:
+                # Nothing exists to compare with: what would be sent is what the guest will have.
+                wanted = self.predicted(source, sizes)
+                status = self.power("stopped", params["state"])
+                return self.result(self.resource, status, True, wanted, {"status": "absent"}, dict(wanted, status=status))
+            self.resource = self.lookup(self.resource["vmid"])
+        config = self.config()
+        changes, deletes, resizes, current, wanted = self.plan(config, sizes)
+        self.apply(changes, deletes, resizes, config)
+        if params["pool"] is not None:
+            self.move_to_pool(params["pool"])
+        status = self.status()
+        after_status = self.power(status, params["state"])
+        before = {"status": "absent"} if created else dict(self.shown(current), status=status)
+        return self.result(self.resource, after_status, created, wanted, before, dict(self.shown(wanted), status=after_status))
+
+    def predicted(self, source, sizes):
+        """The settings a guest created in check mode would get (those given as options)."""
+        params = self.params
+        wanted = {option: params[option] for option in ("name", "cores", "memory", "onboot", "nameserver", "pool", "agent", "ciuser")
+                  if params[option] is not None}
+        if params["tags"] is not None:
+            wanted["tags"] = normalise_tags(params["tags"])
+        if params["sshkeys"] is not None:
+            wanted["sshkeys"] = normalise_sshkeys(params["sshkeys"])
+        for option in ("net", "ipconfig"):
+            if params[option]:
+                wanted[option] = dict(params[option])
+        if params["disks"]:
+            wanted["disks"] = {key: format_size(size) for key, size in sizes.items()}
+        if source:
+            wanted["clone"] = source["vmid"]
+        return wanted
+
+    def shown(self, settings):
+        """The settings the task manages: those given as options (and always the name)."""
+        return {key: value for key, value in settings.items() if key == "name" or self.params.get(key) is not None}
+
+    def result(self, entry, status, created, settings, before, after):
+        result = {"changed": bool(self.actions), "vmid": entry.get("vmid"), "node": entry.get("node"), "type": self.kind,
+                  "name": entry.get("name"), "status": status, "created": created, "actions": self.actions}
+        if settings is not None:
+            result["settings"] = settings
+        if self.module._diff:
+            result["diff"] = {"before": before, "after": after}
+        return result
+
+
+def whole_gib(size, key):
+    if size % GIB:
+        raise GuestError("disks.%s: new disks are allocated in whole GiB; %s is not" % (key, format_size(size)))
+    return size // GIB
+
+
+def main():
+    argument_spec = module_argument_spec()
+    argument_spec.update(
+        name=dict(type="str"),
+        vmid=dict(type="int"),
+        node=dict(type="str"),
+        type=dict(type="str", choices=["qemu", "lxc"], default="qemu"),
+        state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="present"),
+        clone=dict(type="str"),
+        full=dict(type="bool"),
+        ostemplate=dict(type="str"),
+        storage=dict(type="str"),
+        unprivileged=dict(type="bool", default=True),
+        cores=dict(type="int"),
+        memory=dict(type="int"),
+        disks=dict(type="dict"),
+        net=dict(type="dict"),
+        tags=dict(type="list", elements="str"),
+        pool=dict(type="str"),
+        onboot=dict(type="bool"),
+        agent=dict(type="bool"),
+        ciuser=dict(type="str"),
+        sshkeys=dict(type="str", no_log=False),
+        ipconfig=dict(type="dict"),
+        nameserver=dict(type="str"),
+        timeout=dict(type="int", default=300),
+        purge=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        check_options(module.params)
+    except GuestError as exc:
+        module.fail_json(msg=str(exc))
+    client = client_from_module(module)
+    guest = Guest(module, client)
+    try:
+        with client:
+            result = guest.run()
+    except GuestError as exc:
+        module.fail_json(msg=str(exc), actions=guest.actions)
+    except ProxmoxError as exc:
+        module.fail_json(msg=exc.message, errors=exc.errors, actions=guest.actions)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
