@@ -370,13 +370,14 @@ class Guest:
         qemu = self.kind == "qemu"
         settings = {
             "name": config.get("name" if qemu else "hostname"),
-            "cores": int(config.get("cores", 1)),
+            # A container without cores may use every core of its node; a VM has 1.
+            "cores": int(config["cores"]) if "cores" in config else (1 if qemu else None),
             "memory": memory_mib(config.get("memory", 512)),
             "tags": normalise_tags(config.get("tags", "")),
             "onboot": str(config.get("onboot", 0)) in ("1", "true"),
             "pool": pool or "",
             "nameserver": " ".join(normalise_words(config.get("nameserver"))),
-            "disks": {key: format_size(disk_size(value) or 0) for key, value in config.items() if is_disk_volume(key, value)},
+            "disks": {key: format_size(disk_size(value)) for key, value in config.items() if is_disk_volume(key, value) and disk_size(value)},
             "net": {key: value for key, value in config.items() if re.fullmatch(r"net\d+", key)},
         }
         if qemu:
@@ -440,6 +441,9 @@ class Guest:
                 wanted["net"][key] = changes[key]
         for key, size in sizes.items():
             have = disk_size(config[key]) if key in config and is_disk_volume(key, config[key]) else None
+            if key in config and have is None:
+                raise GuestError("disks.%s: the guest's %s is a CD-ROM drive or a disk without a size (passthrough); "
+                                 "it is not managed here, use another disk key" % (key, key))
             if have is None:
                 if not qemu and key != "rootfs":
                     raise GuestError("disks.%s: the container has no mount point %s; add it in Proxmox VE with its path first" % (key, key))

@@ -233,3 +233,19 @@ def test_storage_goes_only_with_a_full_clone(pve):
     # A linked clone of a template stays on the template's storage; PVE refuses a target storage for it.
     result = ok(run(pve, **web(storage="local-lvm")))
     assert result["created"] and "storage" not in pve.writes()[0]["params"]
+
+
+def test_a_guest_on_an_offline_node_gives_a_clear_error():
+    with FakePVE(make_cluster(nodes=2, guests=4, offline_nodes=1)) as pve:
+        result = run(pve, vmid=103, cores=4)  # guests alternate nodes: QEMU guest 103 is on pve2, the offline one
+        assert result["failed"] and "guest 103 is on node pve2, which is offline" in result["msg"]
+        assert writes(pve) == []
+
+
+def test_an_api_that_stops_answering_fails_within_api_timeout(pve):
+    vmid = ok(run(pve, **WEB))["vmid"]
+    pve.hang(path=r"/nodes/pve1/qemu/%d/config" % vmid, seconds=10)
+    started = time.monotonic()
+    result = run(pve, vmid=vmid, cores=2, api_timeout=1)
+    assert result["failed"] and "no answer within 1 s" in result["msg"]
+    assert time.monotonic() - started < 9
