@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.homelab.stack.plugins.modules import proxmox_guest
 from ansible_collections.homelab.stack.plugins.modules.proxmox_guest import Guest, GuestError, check_options, whole_gib
+from module_options import argument_spec_of, options_of
 
 GIB = 1024 ** 3
 Plan = namedtuple("Plan", "changes deletes resizes current wanted")
@@ -25,31 +26,12 @@ LXC_CONFIG = {
 }
 
 
-class SpecCaptured(Exception):
-    """Raised instead of building the AnsibleModule, carrying its argument spec."""
-
-
-def spec_of_main():
-    """The argument spec main() builds, caught before AnsibleModule parses anything."""
-    def capture(argument_spec, **kwargs):
-        raise SpecCaptured(argument_spec)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(proxmox_guest, "AnsibleModule", capture)
-        with pytest.raises(SpecCaptured) as caught:
-            proxmox_guest.main()
-    return caught.value.args[0]
-
-
-SPEC = spec_of_main()
+SPEC = argument_spec_of(proxmox_guest)
 
 
 def options(**given):
     """Every option at its default (None when it has none), with the given ones set."""
-    params = {name: spec.get("default") for name, spec in SPEC.items()}
-    unknown = set(given) - set(params)
-    assert not unknown, "not options of the module: %s" % unknown
-    params.update(given)
-    return params
+    return options_of(SPEC, **given)
 
 
 class StandInModule:
