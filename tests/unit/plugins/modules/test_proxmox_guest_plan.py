@@ -225,7 +225,9 @@ def test_pve_other_forms_of_the_same_values_change_nothing(config):
 
 
 def test_exactly_the_differing_keys_land_in_changes():
-    planned = plan(CONFIG, **dict(EQUAL, name="www", cores=4, onboot=True, ciuser="admin"))
+    given = dict(EQUAL)
+    given.update(name="www", cores=4, onboot=True, ciuser="admin")
+    planned = plan(CONFIG, **given)
     assert planned.changes == {"name": "www", "cores": 4, "onboot": 1, "ciuser": "admin"}
     assert planned.deletes == [] and planned.resizes == []
     assert planned.wanted == dict(planned.current, name="www", cores=4, onboot=True, ciuser="admin")
