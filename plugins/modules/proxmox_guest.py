@@ -677,8 +677,10 @@ class Guest:
         return {key: value for key, value in settings.items() if key == "name" or self.params.get(key) is not None}
 
     def result(self, entry, status, created, settings, before, after):
+        # A rename is in the settings; the resources entry was read before it.
+        name = (settings or {}).get("name") or entry.get("name")
         result = {"changed": bool(self.actions), "vmid": entry.get("vmid"), "node": entry.get("node"), "type": self.kind,
-                  "name": entry.get("name"), "status": status, "created": created, "actions": self.actions}
+                  "name": name, "status": status, "created": created, "actions": self.actions}
         if settings is not None:
             result["settings"] = settings
         if self.module._diff:

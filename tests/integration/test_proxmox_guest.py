@@ -108,6 +108,13 @@ def test_diff_shows_the_managed_settings(pve):
     assert result["diff"]["after"]["status"] == "running"
 
 
+def test_a_guest_found_by_vmid_is_renamed(pve):
+    vmid = ok(run(pve, **WEB))["vmid"]
+    result = ok(run(pve, vmid=vmid, name="www"))
+    assert result["actions"] == ["set name"] and result["name"] == "www"
+    assert pve.guest_config(vmid)["name"] == "www"
+
+
 def test_changes_go_in_one_update_guarded_by_the_digest(pve):
     vmid = ok(run(pve, **WEB))["vmid"]
     digest = pve.guest_config(vmid)["digest"]
