@@ -377,7 +377,7 @@ class Guest:
             "onboot": str(config.get("onboot", 0)) in ("1", "true"),
             "pool": pool or "",
             "nameserver": " ".join(normalise_words(config.get("nameserver"))),
-            "disks": {key: format_size(disk_size(value)) for key, value in config.items() if is_disk_volume(key, value) and disk_size(value)},
+            "disks": {key: format_size(size) for key, size in disk_sizes(config).items()},
             "net": {key: value for key, value in config.items() if re.fullmatch(r"net\d+", key)},
         }
         if qemu:
@@ -624,9 +624,9 @@ class Guest:
             self.wait(self.client.delete(self.path(), params={"purge": 1, "destroy-unreferenced-disks": 1}))
         return "absent"
 
-    def run(self):
+    def run(self, sizes):
+        """Make the guest match; ``sizes`` are the checked disk sizes (check_options)."""
         params = self.params
-        sizes = check_options(params)
         resources = self.resources()
         self.resource = self.find(resources)
         if params["state"] == "absent":
@@ -688,6 +688,12 @@ class Guest:
         return result
 
 
+def disk_sizes(config):
+    """Bytes of each disk of a config that has a known size (not CD-ROMs or passthrough disks)."""
+    sizes = {key: disk_size(value) for key, value in config.items() if is_disk_volume(key, value)}
+    return {key: size for key, size in sizes.items() if size}
+
+
 def whole_gib(size, key):
     if size % GIB:
         raise GuestError("disks.%s: new disks are allocated in whole GiB; %s is not" % (key, format_size(size)))
@@ -724,14 +730,14 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        check_options(module.params)
+        sizes = check_options(module.params)
     except GuestError as exc:
         module.fail_json(msg=str(exc))
     client = client_from_module(module)
     guest = Guest(module, client)
     try:
         with client:
-            result = guest.run()
+            result = guest.run(sizes)
     except GuestError as exc:
         module.fail_json(msg=str(exc), actions=guest.actions)
     except ProxmoxError as exc:
