@@ -7,8 +7,10 @@ command -v apt-get >/dev/null || {
     echo "setup: no apt-get here; install podman runc debootstrap busybox openssh rsync make git by hand" >&2
     exit 1
 }
-# (shellcheck is there for ansible-test sanity, which checks the shell scripts with it)
-packages=(podman runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck)
+# (netavark, its DNS and iptables are named: without recommends Debian 12 brings the CNI
+# backend, whose default network clashes with the nested one; shellcheck is there for
+# ansible-test sanity, which checks the shell scripts with it)
+packages=(podman netavark aardvark-dns iptables runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
