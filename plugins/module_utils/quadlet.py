@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
+import stat
 import tempfile
+import unicodedata
 
 # The main section of each unit type, in the order Quadlet documents them.
 UNIT_TYPES = {
@@ -38,21 +41,56 @@ MINIMUM_PODMAN = (4, 4)
 
 HEADER = "# Managed by Ansible (homelab.stack.quadlet): local edits are overwritten.\n"
 
+# systemd's unit names are at most 255 characters (UNIT_NAME_MAX counts the NUL).
+UNIT_NAME_MAX = 255
+
+# systemd ends a unit file line at LF, CR or NUL (read_line() in fileio.c), nowhere else.
+SYSTEMD_LINE_END = re.compile("[\n\r\0]")
+
 
 class QuadletError(Exception):
     """A problem with a unit's options or with the generator, worded for the user."""
 
 
-def quote_pair(key, value):
+def quote_pair(key, value, field=None):
     """Render one KEY=value pair as a quoted Quadlet word that arrives unchanged.
 
     Quadlet splits the value like systemd (C escapes inside double quotes) and copies
     it into ExecStart, where systemd expands ``%`` specifiers and ``$`` variables: both
     are doubled so that the container sees exactly what was written.
     """
-    text = "%s=%s" % (key, _scalar(value, key))
+    text = "%s=%s" % (key, _scalar(value, field or key))
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
     return '"%s"' % escaped
+
+
+# Characters that must never reach a unit from a value: every control character but
+# TAB (Unicode category Cc: systemd ends a line at LF, CR and NUL, and the others end a
+# line for other readers or mean nothing in a unit), the separators str.splitlines()
+# also breaks on (U+2028, U+2029; U+0085 is in Cc) and lone surrogates (Cs), which
+# cannot be written as UTF-8. A character class, so the scan is linear.
+UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def unsafe_character(text):
+    """The first character of ``text`` that must never reach a unit from a value, or None."""
+    match = UNSAFE_CHARACTER.search(text)
+    return match.group() if match else None
+
+
+def describe_character(char):
+    """``U+2028 (LINE SEPARATOR)``: a character named for an error message."""
+    return "U+%04X (%s)" % (ord(char), unicodedata.name(char, "control character"))
+
+
+def check_value(text, field):
+    """Raise QuadletError naming ``field`` when ``text`` holds an unsafe character."""
+    char = unsafe_character(text)
+    if char in ("\n", "\r"):
+        raise QuadletError("%s: values cannot contain line breaks" % field)
+    if char is not None:
+        raise QuadletError("%s: contains %s, which cannot be written into a unit" % (field, describe_character(char)))
+    return text
 
 
 def _scalar(value, key):
@@ -61,17 +99,46 @@ def _scalar(value, key):
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
-        if "\n" in value or "\r" in value:
-            raise QuadletError("%s: values cannot contain line breaks" % key)
-        return value
+        return check_value(value, key)
     raise QuadletError("%s: expected a string, number or boolean, got %s" % (key, type(value).__name__))
+
+
+def literal(text, field):
+    """A value that reaches the container exactly as written, through Quadlet and systemd.
+
+    For keys whose value Quadlet copies into ExecStart as one word (``HealthCmd``): systemd
+    would expand ``%`` specifiers and ``$`` variables there, so both are doubled. A lone
+    ``;`` is refused: Quadlet writes it unquoted, and systemd reads that as the start of
+    another command line.
+    """
+    check_value(text, field)
+    if text.strip() == ";":
+        raise QuadletError("%s: a lone ';' would start another command in the generated service" % field)
+    return text.replace("%", "%%").replace("$", "$$")
+
+
+def exec_words(words, field):
+    """``Exec=`` text that gives the container exactly ``words`` as its command.
+
+    Quadlet splits Exec like a shell (quotes) and copies the words into ExecStart, where
+    systemd expands ``%`` and ``$``: the words are shell-quoted and both are doubled. An
+    empty word is refused, since Quadlet drops it and every word after it.
+    """
+    for index, word in enumerate(words):
+        label = "%s[%d]" % (field, index)
+        if word == "":
+            raise QuadletError("%s: must not be empty (Quadlet drops an empty word and every word after it)" % label)
+        literal(word, label)
+    return literal(shlex.join(words), field)
 
 
 def render_section(name, options):
     """Render ``[name]`` and its keys, in the order given; lists repeat the key."""
     lines = ["[%s]" % name]
+    if not isinstance(options, dict):
+        raise QuadletError("%s: expected a mapping of keys to values, got %s" % (name.lower(), type(options).__name__))
     for key, value in options.items():
-        if not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", str(key)):
+        if not isinstance(key, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_-]*$", key):
             raise QuadletError("[%s] %s: not a valid key name" % (name, key))
         if value is None:
             continue
@@ -79,9 +146,9 @@ def render_section(name, options):
             if key not in PAIR_KEYS:
                 raise QuadletError("[%s] %s: a dict is only accepted for %s" % (name, key, ", ".join(PAIR_KEYS)))
             for pair_key, pair_value in value.items():
-                if not re.match(r"^[^=\s\"]+$", str(pair_key)):
+                if not re.match(r"^[^=\s\"]+$", str(pair_key)) or unsafe_character(str(pair_key)):
                     raise QuadletError("[%s] %s: %r is not a valid name" % (name, key, pair_key))
-                lines.append("%s=%s" % (key, quote_pair(pair_key, pair_value)))
+                lines.append("%s=%s" % (key, quote_pair(pair_key, pair_value, "[%s] %s.%s" % (name, key, pair_key))))
         elif isinstance(value, list):
             for item in value:
                 lines.append("%s=%s" % (key, _scalar(item, "[%s] %s" % (name, key))))
@@ -100,10 +167,26 @@ def render_unit(unit_type, unit=None, spec=None, service=None, install=None):
 
 
 def unit_filename(name, unit_type):
-    """The file a unit lives in, after checking the name is a plain unit base name."""
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$", name) or name.endswith("." + unit_type):
-        raise QuadletError("name: %r is not a unit base name (letters, digits, '_', '.', '@', '-'; no type suffix)" % name)
+    """The file a unit lives in, after checking the name is a plain unit base name.
+
+    A name may not end like a unit file (``data.volume``), whatever the type: such a
+    name reads as a reference to another unit. The service Quadlet makes from it must
+    fit systemd's limit on unit names, which also keeps the file name short enough.
+    """
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$", name) \
+            or name.rpartition(".")[2] in UNIT_TYPES and "." in name:
+        raise QuadletError("name: %r is not a unit base name (letters, digits, '_', '.', '@', '-'; no type suffix)"
+                           % (name,))
+    longest = len(service_name(name, unit_type))
+    if longest > UNIT_NAME_MAX:
+        raise QuadletError("name: %d characters is too long: its service %s... would have %d characters, systemd allows %d"
+                           % (len(name), name[:20], longest, UNIT_NAME_MAX))
     return "%s.%s" % (name, unit_type)
+
+
+def unit_lines(text):
+    """The lines of unit text as systemd reads them: split at LF, CR and NUL only."""
+    return SYSTEMD_LINE_END.split(text)
 
 
 def parse_unit(text):
@@ -116,7 +199,7 @@ def parse_unit(text):
     sections = {}
     current = None
     pending = ""
-    for raw in text.splitlines():
+    for raw in unit_lines(text):
         line = pending + raw.strip() if pending else raw.strip()
         pending = ""
         if not line or line[0] in "#;":
@@ -140,7 +223,7 @@ def read_key(text, section, key):
     """Last value of ``key`` in ``[section]`` of unit text (None when absent)."""
     current = None
     found = None
-    for raw in text.splitlines():
+    for raw in unit_lines(text):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
@@ -195,7 +278,17 @@ def split_generated(output):
     return services
 
 
-UNIT_REFERENCE = re.compile(r"[A-Za-z0-9_.@-]+\.(?:%s)\b" % "|".join(UNIT_TYPES))
+# Words that may name a unit; each match is a maximal run, so scanning is linear.
+_UNIT_WORD = re.compile(r"[A-Za-z0-9_.@-]+")
+
+
+def unit_references(text):
+    """Names of unit files (``homelab.network``, ``data.volume``) that unit text mentions.
+
+    One linear pass: a pattern with the suffix after an open-ended run retried the run
+    from every position, quadratic in a long value.
+    """
+    return {word for word in _UNIT_WORD.findall(text) if word.rpartition(".")[2] in UNIT_TYPES and "." in word}
 
 
 def _validation_tree(directory, new_units, target):
@@ -216,13 +309,13 @@ def _validation_tree(directory, new_units, target):
     seen = set(new_units)
     while pending:
         filename, text = pending.pop()
-        wanted = set(UNIT_REFERENCE.findall(text))
+        wanted = unit_references(text)
         if "@" in filename:
             # An instance (web@1.container) is generated from its template (web@.container).
             wanted.add(filename.split("@", 1)[0] + "@." + filename.rsplit(".", 1)[1])
         for name in sorted(wanted & existing - seen):
             path = os.path.join(directory, name)
-            if os.path.isfile(path):
+            if regular_file(path):
                 seen.add(name)
                 with open(path) as handle:
                     pending.append((name, handle.read()))
@@ -230,6 +323,14 @@ def _validation_tree(directory, new_units, target):
     for filename, text in new_units.items():
         with open(os.path.join(target, filename), "w") as handle:
             handle.write(text)
+
+
+def regular_file(path):
+    """True when ``path`` is a regular file itself, not a link, FIFO, device or directory."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def validate_units(generator, directory, new_units, run, user=False):

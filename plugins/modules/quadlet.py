@@ -196,15 +196,20 @@ diff:
   type: raw
 """
 
+import grp
 import os
 import pwd
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     MINIMUM_PODMAN,
     QuadletError,
+    check_value,
     find_generator,
+    parse_unit,
     parse_version,
     render_unit,
     service_name,
@@ -225,6 +230,41 @@ UNIT_OPTIONS = dict(
 STRUCTURED = ("unit", "spec", "service", "install")
 
 
+FILE_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def read_unit_file(path, label):
+    """The text of the unit file at ``path``, or None when there is none.
+
+    Anything but a regular file is refused before it is opened: a link could show
+    another file's content in a diff, a FIFO would block forever. The file is opened
+    without following links, so it cannot be swapped for one in between.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise QuadletError("%scannot inspect %s: %s" % (label, path, error.strerror))
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in FILE_KINDS if test(mode)), "not a regular file")
+        raise QuadletError("%s%s is %s, not a regular file: refusing to read or replace it" % (label, path, kind))
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            # Undecodable bytes cannot match the rendered text, so the file is rewritten.
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError as error:
+        raise QuadletError("%scannot read %s: %s" % (label, path, error.strerror))
+
+
 class Unit:
     """One unit file: where it lives, what it holds now and what it should hold."""
 
@@ -235,17 +275,19 @@ class Unit:
         self.label = label
         try:
             self.filename = unit_filename(self.name, self.type)
-            if options.get("content") is not None:
-                self.desired = options["content"] if options["content"].endswith("\n") else options["content"] + "\n"
+            content = options.get("content")
+            if content is not None:
+                # Whole lines are the user's to write, but no line may end where systemd
+                # would not see one, so every character unsafe in a value is refused here
+                # too, except the line feeds between lines.
+                check_value(content.replace("\n", " "), "content")
+                self.desired = content if content.endswith("\n") else content + "\n"
             else:
                 self.desired = render_unit(self.type, *(options.get(key) for key in STRUCTURED))
         except QuadletError as error:
             raise QuadletError("%s%s" % (label, error))
         self.path = os.path.join(directory, self.filename)
-        self.current = None
-        if os.path.exists(self.path):
-            with open(self.path) as handle:
-                self.current = handle.read()
+        self.current = read_unit_file(self.path, label)
         self.service_name = service_name(self.name, self.type, self.desired if self.state == "present" else (self.current or ""))
         self.generated = None
 
@@ -264,6 +306,48 @@ class Unit:
     def diff(self):
         return dict(before=self.current or "", after=self.desired if self.state == "present" else "",
                     before_header=self.path, after_header=self.path)
+
+
+def unit_options(options, label):
+    """Check one item of ``units`` like AnsibleModule checks the top-level options.
+
+    Returns the item with every option present (defaults filled); raises QuadletError
+    naming the item and the option.
+    """
+    if not isinstance(options, dict):
+        raise QuadletError("%smust be a mapping of unit options" % label)
+    unknown = sorted(str(key) for key in set(options) - set(UNIT_OPTIONS))
+    if unknown:
+        raise QuadletError("%sunknown option %s (allowed: %s)" % (label, ", ".join(unknown), ", ".join(UNIT_OPTIONS)))
+    if not options.get("name"):
+        raise QuadletError("%sname is required" % label)
+    if options.get("content") is not None and any(options.get(key) is not None for key in STRUCTURED):
+        raise QuadletError("%scontent cannot be combined with unit, spec, service or install" % label)
+    checked = ArgumentSpecValidator(UNIT_OPTIONS).validate(options)
+    if checked.error_messages:
+        raise QuadletError("%s%s" % (label, "; ".join(checked.error_messages)))
+    return checked.validated_parameters
+
+
+def check_file_arguments(module):
+    """Refuse a bad mode, owner or group before anything is written, naming the option."""
+    mode = module.params["mode"]
+    if mode is not None and not isinstance(mode, int):
+        try:
+            if not str(mode).isdigit():
+                # Ansible's own parser of symbolic modes, applied to a stand-in file.
+                module._symbolic_mode_to_octal(os.stat_result((stat.S_IFREG | 0o644,) + (0,) * 9), mode)
+            elif int(str(mode), 8) > 0o7777:
+                raise ValueError(mode)
+        except (ValueError, TypeError):
+            module.fail_json(msg="mode: %r is not an octal (0644) or symbolic (u=rw,go=r) file mode" % (mode,))
+    for option, lookup in (("owner", pwd.getpwnam), ("group", grp.getgrnam)):
+        value = module.params[option]
+        if value is not None and not str(value).isdigit():
+            try:
+                lookup(value)
+            except KeyError:
+                module.fail_json(msg="%s: %r is not a %s on this host" % (option, value, "user" if option == "owner" else "group"))
 
 
 def unit_directory(module):
@@ -300,7 +384,7 @@ def write_atomically(module, unit):
     directory = os.path.dirname(unit.path)
     handle, temp = tempfile.mkstemp(prefix=".%s." % unit.filename, dir=directory)
     try:
-        with os.fdopen(handle, "w") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(unit.desired)
         module.atomic_move(temp, unit.path)
     finally:
@@ -313,6 +397,33 @@ def systemctl(module, *args):
     if module.params["scope"] == "user":
         command.append("--user")
     return module.run_command(command + list(args))
+
+
+def generated_from(module, unit):
+    """Whether the service systemd knows as ``unit.service_name`` was made from this file.
+
+    Quadlet records the unit file in SourcePath=. A service of the same name that comes
+    from elsewhere (another directory, a hand-written unit) is not this call's to stop.
+    """
+    rc, out, dummy = systemctl(module, "show", "--property=SourcePath", unit.service_name)
+    source = parse_unit("[Service]\n" + out).get("Service", {}).get("SourcePath") if rc == 0 else None
+    return bool(source) and os.path.realpath(source) == os.path.realpath(unit.path)
+
+
+def apply_files(module, directory, to_write, to_remove):
+    if to_write and not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    for unit in to_write:
+        write_atomically(module, unit)
+    for unit in to_remove:
+        # A running service outlives its unit file: stop it while systemd still knows
+        # it, and forget a failed state (a killed container exits non-zero) so that the
+        # host does not stay degraded for a unit that no longer exists. Only a service
+        # generated from this very file is stopped.
+        if generated_from(module, unit):
+            systemctl(module, "stop", unit.service_name)
+            systemctl(module, "reset-failed", unit.service_name)
+        os.unlink(unit.path)
 
 
 def main():
@@ -337,22 +448,17 @@ def main():
     directory = unit_directory(module)
     single = params["units"] is None
 
-    # Parse every unit before touching anything: bad input changes nothing.
+    # Check every option and parse every unit before touching anything: bad input
+    # changes nothing.
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        module.fail_json(msg="path: %s is not a directory" % directory)
+    check_file_arguments(module)
     try:
         if single:
             units = [Unit(directory, params, "")]
         else:
-            units = []
-            for index, options in enumerate(params["units"]):
-                label = "units[%d]: " % index
-                unknown = sorted(set(options) - set(UNIT_OPTIONS))
-                if unknown:
-                    module.fail_json(msg="%sunknown option %s (allowed: %s)" % (label, ", ".join(unknown), ", ".join(UNIT_OPTIONS)))
-                if not options.get("name"):
-                    module.fail_json(msg="%sname is required" % label)
-                if options.get("content") is not None and any(options.get(key) is not None for key in STRUCTURED):
-                    module.fail_json(msg="%scontent cannot be combined with unit, spec, service or install" % label)
-                units.append(Unit(directory, options, label))
+            units = [Unit(directory, unit_options(options, "units[%d]: " % index), "units[%d]: " % index)
+                     for index, options in enumerate(params["units"])]
     except QuadletError as error:
         module.fail_json(msg=str(error))
     names = [u.filename for u in units]
@@ -377,20 +483,13 @@ def main():
         for unit in to_write:
             unit.generated = generated[unit.filename]
 
-    changed = False
     changed_units = set()
     if not module.check_mode:
-        if to_write and not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        for unit in to_write:
-            write_atomically(module, unit)
-        for unit in to_remove:
-            # A running service outlives its unit file: stop it while systemd still knows
-            # it, and forget a failed state (a killed container exits non-zero) so that the
-            # host does not stay degraded for a unit that no longer exists.
-            systemctl(module, "stop", unit.service_name)
-            systemctl(module, "reset-failed", unit.service_name)
-            os.unlink(unit.path)
+        try:
+            apply_files(module, directory, to_write, to_remove)
+        except OSError as error:
+            module.fail_json(msg="path: cannot change %s: %s" % (error.filename or directory, error.strerror),
+                             changed=True)
     for unit in units:
         unit_changed = unit.content_changes
         if unit.state == "present" and (os.path.exists(unit.path) or not module.check_mode):

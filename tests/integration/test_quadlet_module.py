@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -31,18 +32,23 @@ def generator():
         subprocess.run([str(ROOT / "tests" / "lab" / "extract-quadlet.sh")], check=True)
 
 
-def quadlet(unit_dir, check=False, **args):
+def quadlet(unit_dir, check=False, env_update=None, **args):
     """Run the module once; returns (result dict, failed)."""
     args.setdefault("path", str(unit_dir))
     args.setdefault("quadlet_executable", str(GENERATOR))
     args.setdefault("daemon_reload", False)  # this machine's systemd is not ours to reload
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    command = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "--diff",
-               "-e", f"ansible_python_interpreter={sys.executable}",
-               "-m", "homelab.stack.quadlet", "-a", json.dumps(args)]
-    if check:
-        command.append("--check")
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               **(env_update or {}))
+    # A playbook file rather than `ansible -a`, so that a megabyte of options fits.
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"homelab.stack.quadlet": args}]}]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as playbook:
+        json.dump(play, playbook)
+        playbook.flush()
+        command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "--diff",
+                   "-e", f"ansible_python_interpreter={sys.executable}", playbook.name]
+        if check:
+            command.append("--check")
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     output = json.loads(run.stdout)
     result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return result, bool(result.get("failed"))
@@ -189,3 +195,145 @@ def test_a_missing_generator_is_named(tmp_path):
     result, failed = quadlet(tmp_path, quadlet_executable=str(tmp_path / "nowhere"), **WEB)
     assert failed
     assert "no Quadlet generator found (looked at %s)" % (tmp_path / "nowhere") in result["msg"]
+
+
+
+# --- hardening: values, files, options and size (issue: no injection through values) ---
+
+INJECTION = "x\0[Service]\0ExecStartPre=/bin/touch /tmp/pwned\0[X-Container]\0Y="
+
+
+def refused(result, failed, *words):
+    """The run failed cleanly: a message with ``words``, no traceback, no errno text."""
+    assert failed, result
+    assert "Traceback" not in result.get("msg", "") and "[Errno" not in result.get("msg", "")
+    assert "module_stderr" not in result, result  # a crash, not a fail_json
+    for word in words:
+        assert word in result["msg"]
+
+
+@pytest.mark.parametrize("where", ["Environment", "Label", "Annotation"])
+def test_a_nul_in_a_pair_value_is_refused_before_anything_is_written(tmp_path, where):
+    result, failed = quadlet(tmp_path, name="web", spec={"Image": "x", where: {"X": INJECTION}})
+    refused(result, failed, "[Container] %s.X: contains U+0000" % where)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("char", ["\0", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029",
+                                  "\x01", "\x1b", "\x7f", "\x9b"])
+def test_characters_that_end_a_line_or_string_never_reach_a_unit(tmp_path, char):
+    for spec in ({"Image": "x", "Environment": {"A": "x%sServiceName=victim" % char}},
+                 {"Image": "x", "Label": {"k": "v%s[Service]" % char}},
+                 {"Image": "x%sExec=/bin/sh" % char}):
+        result, failed = quadlet(tmp_path, name="web", spec=spec)
+        refused(result, failed, "U+%04X" % ord(char))
+    result, failed = quadlet(tmp_path, name="web", content="[Container]\nImage=x%sExec=/bin/sh\n" % char)
+    # Ansible itself refuses a NUL in a top-level string option, before the module runs.
+    refused(result, failed, "embedded null character" if char == "\0" else "content: contains U+%04X" % ord(char))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_batch_form_refuses_the_same_values_naming_the_item(tmp_path):
+    result, failed = quadlet(tmp_path, units=[{"name": "a", "spec": {"Image": "x"}},
+                                              {"name": "b", "spec": {"Image": "x", "Environment": {"E": INJECTION}}}])
+    refused(result, failed, "units[1]: [Container] Environment.E: contains U+0000")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_units_are_read_with_systemd_line_ends(tmp_path):
+    # A line separator is no line end for systemd: this file names no ServiceName.
+    (tmp_path / "web.container").write_text('[Container]\nImage=x\nEnvironment="A=x\u2028ServiceName=victim"\n')
+    result, failed = quadlet(tmp_path, check=True, name="web", state="absent")
+    assert not failed and result["service_name"] == "web.service"
+    # A NUL, CR or LF does end a line for systemd, so there ServiceName= counts.
+    (tmp_path / "web.container").write_text("[Container]\nImage=x\0ServiceName=other\n")
+    result, failed = quadlet(tmp_path, check=True, name="web", state="absent")
+    assert not failed and result["service_name"] == "other.service"
+
+
+@pytest.mark.parametrize(("source", "stopped"), [("own", True), ("elsewhere", False), ("none", False)])
+def test_removal_stops_only_the_service_made_from_this_file(tmp_path, source, stopped):
+    units = tmp_path / "units"
+    units.mkdir()
+    (units / "sshd.container").write_text("[Container]\nImage=x\n")
+    log = tmp_path / "systemctl.log"
+    sources = {"own": str(units / "sshd.container"), "elsewhere": "/etc/containers/systemd/sshd.container",
+               "none": ""}
+    fake = pathlib.Path(__file__).resolve().parent / "fake_systemctl"
+    result, failed = quadlet(units, name="sshd", state="absent",
+                             env_update={"PATH": "%s:%s" % (fake, os.environ["PATH"]),
+                                         "FAKE_SYSTEMCTL_LOG": str(log), "FAKE_SYSTEMCTL_SOURCE": sources[source]})
+    assert not failed, result.get("msg")
+    assert result["changed"] is True and not (units / "sshd.container").exists()
+    calls = log.read_text().splitlines()
+    assert calls[0] == "show --property=SourcePath sshd.service"
+    assert ("stop sshd.service" in calls) is stopped
+    assert ("reset-failed sshd.service" in calls) is stopped
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_a_symlink_at_the_unit_path_is_refused_and_never_read(tmp_path, check):
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$very-secret-hash:19000:0:99999:7:::\n")
+    units = tmp_path / "units"
+    units.mkdir()
+    (units / "web.container").symlink_to(secret)
+    result, failed = quadlet(units, check=check, **WEB)
+    refused(result, failed, "is a symbolic link, not a regular file")
+    assert "very-secret-hash" not in json.dumps(result)
+    assert (units / "web.container").is_symlink() and secret.read_text().startswith("root:")
+
+
+def test_a_fifo_or_a_directory_at_the_unit_path_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "web.container")
+    result, failed = quadlet(tmp_path, **WEB)  # the helper's timeout fails a hang
+    refused(result, failed, "is a FIFO, not a regular file")
+    os.unlink(tmp_path / "web.container")
+    (tmp_path / "web.container").mkdir()
+    result, failed = quadlet(tmp_path, **WEB)
+    refused(result, failed, "is a directory, not a regular file")
+    result, failed = quadlet(tmp_path, name="web", state="absent")
+    refused(result, failed, "is a directory, not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (dict(WEB, mode="banana"), ["mode: 'banana' is not an octal"]),
+        (dict(WEB, mode="0999"), ["mode: '0999' is not an octal"]),
+        (dict(WEB, owner="no-such-user-here"), ["owner: 'no-such-user-here' is not a user"]),
+        (dict(WEB, group="no-such-group-here"), ["group: 'no-such-group-here' is not a group"]),
+        ({"units": [{"name": "a", "state": "abset", "spec": {"Image": "x"}}]},
+         ["units[0]: ", "state must be one of: present, absent, got: abset"]),
+        ({"units": [{"name": "a", "type": "containr", "spec": {"Image": "x"}}]}, ["units[0]: ", "type must be one of"]),
+        ({"units": [{"name": "a", "spec": ["Image=x"]}]}, ["units[0]: ", "spec", "unable to convert to dict"]),
+        ({"units": ["a"]}, ["option 'units'", "unable to convert to dict"]),
+        ({"name": "w" * 300, "spec": {"Image": "x"}}, ["name: 300 characters is too long", "systemd allows 255"]),
+        ({"name": "web", "spec": {"Image": "x", "Label": {"k": ["a"]}}}, ["[Container] Label.k: expected a string"]),
+        ({"name": "web", "spec": {"Image": "x"}, "unit": "banana"}, ["unit"]),
+    ],
+)
+def test_every_option_is_checked_before_the_first_write(tmp_path, args, words):
+    result, failed = quadlet(tmp_path, **args)
+    refused(result, failed, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_numeric_name_in_a_batch_is_a_name(tmp_path):
+    result, failed = quadlet(tmp_path, units=[{"name": 123, "spec": {"Image": "x"}}])
+    assert not failed, result.get("msg")
+    assert (tmp_path / "123.container").exists()
+
+
+def test_a_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result, failed = quadlet(tmp_path / "file", **WEB)
+    refused(result, failed, "path: %s is not a directory" % (tmp_path / "file"))
+
+
+def test_a_megabyte_value_is_validated_and_written(tmp_path):
+    # The reference scan was quadratic (13 minutes for 1 MB); the helper's timeout is 120 s.
+    value = "a" * (1 << 20)
+    result, failed = quadlet(tmp_path, name="big", spec={"Image": "x", "Environment": {"BIG": value}})
+    assert not failed, result.get("msg")
+    assert value in (tmp_path / "big.container").read_text()
