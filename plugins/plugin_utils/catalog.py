@@ -18,6 +18,21 @@ import shlex
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.stack.plugins.module_utils.service_state import (
+    MANAGED_KEY,
+    MANAGED_LABEL,
+    SERVICE_LABEL,
+    image_reference,
+)
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
+    QuadletError,
+    describe_character,
+    exec_words,
+    literal,
+    service_name,
+    unit_filename,
+    unsafe_character,
+)
 
 FIELDS = (
     "name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on",
@@ -38,8 +53,6 @@ HEALTHCHECK_DEFAULTS = {"interval": "30s", "retries": 3, "start_period": "10s"}
 METRICS_DEFAULT_PATH = "/metrics"
 
 NETWORK_NAME = "homelab"
-MANAGED_KEY = "X-HomelabManaged"
-SERVICE_LABEL = "homelab.service"
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -94,8 +107,27 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _has_line_break(text: str) -> bool:
-    return "\n" in text or "\r" in text
+def _unit_text(service: str, field: str, text: str, line_break: tuple[str, str]) -> str:
+    """Refuse a value that could end a line or a string in a unit (quadlet.unsafe_character).
+
+    A line break keeps wave one's wording, ``line_break`` = (field, problem); every other
+    unsafe character is named with the exact field it was found in.
+    """
+    char = unsafe_character(text)
+    if char is None:
+        return text
+    if char in "\n\r":
+        raise _error(service, *line_break)
+    raise _error(service, field, f"contains {describe_character(char)}, which cannot be written into a unit")
+
+
+def _quadlet(service: str, rule, *args):
+    """Apply a rule of module_utils/quadlet.py, its ``field: problem`` error as a catalog error."""
+    try:
+        return rule(*args)
+    except QuadletError as exc:
+        field, _sep, problem = str(exc).partition(": ")
+        raise _error(service, field, problem) from None
 
 
 def _reject_unknown(service: str, prefix: str, value: Mapping, known: tuple[str, ...]) -> None:
@@ -201,7 +233,7 @@ def secret_name(service: str, key: str) -> str:
 
 def network_service_name() -> str:
     """The systemd unit Quadlet generates for the homelab network."""
-    return f"{NETWORK_NAME}-network.service"
+    return service_name(NETWORK_NAME, "network")
 
 
 # --- normalisation of one service ----------------------------------------------------
@@ -223,7 +255,7 @@ def _image(service: str, value: object) -> str:
         raise _error(service, "image", "must not be empty")
     if any(char.isspace() for char in image):
         raise _error(service, "image", f"{_quote(image)} must not contain whitespace")
-    return image
+    return _unit_text(service, "image", image, ("image", "must not contain a line break"))
 
 
 def _route(service: str, value: object, port: int | None) -> dict | None:
@@ -254,9 +286,7 @@ def _env(service: str, value: object) -> dict:
         text = _scalar_text(item)
         if text is None:
             raise _error(service, "env", f"{key} must be a string, number or boolean, got {_kind(item)}")
-        if _has_line_break(text):
-            raise _error(service, "env", f"{key} must not contain a line break")
-        result[key] = text
+        result[key] = _unit_text(service, f"env.{key}", text, ("env", f"{key} must not contain a line break"))
     return result
 
 
@@ -296,6 +326,7 @@ def _volumes(service: str, value: object) -> list:
             raise _error(service, f"{field}.mount", f"{_quote(mount)} is not an absolute path")
         if any(char in ":," or char.isspace() for char in mount):
             raise _error(service, f"{field}.mount", f"{_quote(mount)} must not contain ':', ',' or whitespace")
+        _unit_text(service, f"{field}.mount", mount, (f"{field}.mount", "must not contain a line break"))
         if mount in mounts:
             raise _error(service, f"{field}.mount", f"{_quote(mount)} is already mounted by volumes[{mounts[mount]}]")
         backup = _choice(service, f"{field}.backup", item.get("backup"), BACKUP_SCHEDULES, "none")
@@ -336,6 +367,8 @@ def _metrics(service: str, value: object, port: int | None) -> dict | None:
         raise _error(service, "metrics.path", f"{_quote(path)} must start with /")
     elif any(char.isspace() for char in path):
         raise _error(service, "metrics.path", f"{_quote(path)} must not contain whitespace")
+    else:
+        _unit_text(service, "metrics.path", path, ("metrics.path", "must not contain a line break"))
     if metrics_port is None:
         raise _error(service, "metrics", "needs a port")
     return {"port": metrics_port, "path": path}
@@ -358,8 +391,8 @@ def _healthcheck(service: str, value: object) -> dict | None:
     cmd = _required_string(service, "healthcheck.cmd", value.get("cmd"))
     if not cmd.strip():
         raise _error(service, "healthcheck.cmd", "must not be empty")
-    if _has_line_break(cmd):
-        raise _error(service, "healthcheck.cmd", "must not contain a line break")
+    _unit_text(service, "healthcheck.cmd", cmd, ("healthcheck.cmd", "must not contain a line break"))
+    _quadlet(service, literal, cmd, "healthcheck.cmd")
     retries = value.get("retries")
     if retries is None:
         retries = HEALTHCHECK_DEFAULTS["retries"]
@@ -414,9 +447,7 @@ def _labels(service: str, value: object) -> dict:
         text = _scalar_text(item)
         if text is None:
             raise _error(service, "labels", f"{key} must be a string, got {_kind(item)}")
-        if _has_line_break(text):
-            raise _error(service, "labels", f"{key} must not contain a line break")
-        result[key] = text
+        result[key] = _unit_text(service, f"labels.{key}", text, ("labels", f"{key} must not contain a line break"))
     return result
 
 
@@ -436,8 +467,9 @@ def _command(service: str, value: object) -> list | None:
             words.append(str(item))
     if not words:
         raise _error(service, "command", "must not be empty")
-    if any(_has_line_break(word) for word in words):
-        raise _error(service, "command", "must not contain a line break")
+    for index, word in enumerate(words):
+        _unit_text(service, f"command[{index}]", word, ("command", "must not contain a line break"))
+    _quadlet(service, exec_words, words, "command")
     return words
 
 
@@ -575,7 +607,7 @@ def _check_generated_names(services: list) -> None:
         host_units = units.setdefault(service["host"], {network_service_name(): f"the {NETWORK_NAME} network"})
         host_volumes = volumes.setdefault(service["host"], {})
         host_secrets = secrets.setdefault(service["host"], {})
-        unit = f"{name}.service"
+        unit = service_name(name, "container")
         previous = _claim(host_units, unit, f"service {name}")
         if previous:
             raise _error(name, "name", f"systemd unit {_quote(unit)} is already used by {previous}")
@@ -586,7 +618,12 @@ def _check_generated_names(services: list) -> None:
             previous = _claim(host_volumes, full_name, owner)
             if previous:
                 raise _error(name, field, f"podman volume {_quote(full_name)} is already used by {previous}")
-            unit = f"{full_name}-volume.service"
+            try:
+                unit_filename(full_name, "volume")
+            except QuadletError as exc:
+                raise _error(name, field, f"{_quote(volume['name'])} cannot name a Quadlet volume unit"
+                             f" ({str(exc).partition(': ')[2]})") from None
+            unit = service_name(full_name, "volume")
             previous = _claim(host_units, unit, owner)
             if previous:
                 raise _error(name, field, f"systemd unit {_quote(unit)} is already used by {previous}")
@@ -601,6 +638,48 @@ def _check_generated_names(services: list) -> None:
             previous = _claim(subdomains, subdomain, f"service {name}")
             if previous:
                 raise _error(name, "route.subdomain", f"{_quote(subdomain)} is already used by {previous}")
+
+
+def _binding(text: str) -> tuple[str | None, int, str]:
+    """(address or None for every address, host port, protocol) of a valid publish entry."""
+    match = _PUBLISH.fullmatch(text)
+    return (match["ipv4"] or match["ipv6"], int(match["host_port"]), match["protocol"] or "tcp")
+
+
+def _same_socket(address: str | None, other: str | None) -> bool:
+    """Whether binding both addresses to one port and protocol would collide.
+
+    No address means every address; 0.0.0.0 and :: mean every address of their family.
+    """
+    if address is None or other is None or address == other:
+        return True
+    family = ipaddress.ip_address(address).version
+    if family != ipaddress.ip_address(other).version:
+        return False
+    return any(ipaddress.ip_address(a).is_unspecified for a in (address, other))
+
+
+def _check_published_ports(services: list) -> None:
+    """Two present services of one host cannot publish one port; nor one service twice.
+
+    Between services, overlapping addresses collide (:func:`_same_socket`); within one
+    service only an exact repeat is refused, the forms a service may combine being Podman's
+    to judge.
+    """
+    taken: dict[str, list] = {}
+    for service in _present(services):
+        host_bindings = taken.setdefault(service["host"], [])
+        for index, text in enumerate(service["publish"]):
+            address, port, protocol = _binding(text)
+            for other_address, other_port, other_protocol, owner, other_service in host_bindings:
+                same = address == other_address if other_service == service["name"] \
+                    else _same_socket(address, other_address)
+                if (port, protocol) == (other_port, other_protocol) and same:
+                    raise _error(service["name"], f"publish[{index}]",
+                                 f"{_quote(text)} binds port {port}/{protocol} that {owner} already publishes"
+                                 f" on host {service['host']}")
+            host_bindings.append((address, port, protocol, f"publish[{index}] of service {service['name']}",
+                                  service["name"]))
 
 
 def _host_names(hosts: object) -> frozenset:
@@ -636,6 +715,7 @@ def normalise_catalog(services: object, hosts: object) -> list:
         result.append(normalise_service(index, entry, host_names))
     _check_dependencies(result)
     _check_generated_names(result)
+    _check_published_ports(result)
     return result
 
 
@@ -734,12 +814,12 @@ def _container_unit(service: dict, local_names: set) -> dict:
     if service["publish"]:
         spec["PublishPort"] = list(service["publish"])
     if service["command"] is not None:
-        spec["Exec"] = shlex.join(service["command"])
+        spec["Exec"] = exec_words(service["command"], "command")
     if service["auto_update"]:
         spec["AutoUpdate"] = "registry"
     healthcheck = service["healthcheck"]
     if healthcheck is not None:
-        spec["HealthCmd"] = healthcheck["cmd"]
+        spec["HealthCmd"] = literal(healthcheck["cmd"], "healthcheck.cmd")
         spec["HealthInterval"] = healthcheck["interval"]
         spec["HealthRetries"] = healthcheck["retries"]
         spec["HealthStartPeriod"] = healthcheck["start_period"]
@@ -907,3 +987,92 @@ def purge_volumes(catalog: object, host: object) -> list:
             for service in _catalog(catalog, "purge_volumes")
             if service["host"] == host and service["state"] == "absent" and service["purge_volumes"]
             for volume in service["volumes"]]
+
+
+def stale_secrets(secrets: object, wanted: object) -> list:
+    """Names of the Podman secrets the service role created that ``wanted`` no longer lists.
+
+    ``secrets`` are the host's secrets as P(homelab.stack.service_info#module) reports them,
+    ``wanted`` the items of :func:`host_secrets`. Only a secret whose ``homelab.managed``
+    label is exactly ``true`` counts as the role's: any other value, or none, is the
+    user's, and is never removed.
+    """
+    if not _is_list(secrets) or not _is_list(wanted):
+        raise AnsibleFilterError("stale_secrets: expects the secrets of service_info and a list of wanted secrets")
+    keep = {item["name"] for item in wanted}
+    return sorted(secret["name"] for secret in secrets
+                  if (secret.get("labels") or {}).get(MANAGED_LABEL) == "true" and secret["name"] not in keep)
+
+
+def _restart_reasons(service: dict, state: dict, network_changed_at: float) -> list:
+    """Why the running container of ``service`` no longer matches what it was started from.
+
+    ``state`` is P(homelab.stack.service_info#module)'s result. Every time compared is
+    from the host's own clock: a unit file, volume unit or network unit written after the
+    container was created, a secret created after it, an image tag that now names another
+    image, or a unit systemd has not reloaded since it changed.
+    """
+    name = service["name"]
+    facts = state["services"].get(name) or {}
+    reasons = []
+    if facts.get("need_daemon_reload"):
+        reasons.append("systemd has not loaded its unit since the unit changed")
+    container = facts.get("container")
+    if not container or facts.get("active_state") != "active":
+        return reasons
+    created = container["created"]
+    files = [f"{name}.container"] + [f"{volume_name(name, volume['name'])}.volume" for volume in service["volumes"]]
+    for filename in files:
+        unit = state["units"].get(filename)
+        if unit and unit["mtime"] > created:
+            reasons.append(f"{filename} changed after the container started")
+    if network_changed_at > created:
+        reasons.append(f"{NETWORK_NAME}.network changed after the container started")
+    by_name = {secret["name"]: secret for secret in state["secrets"]}
+    for key in service["secrets"]:
+        secret = by_name.get(secret_name(name, key))
+        if secret and secret["created"] > created:
+            reasons.append(f"secret {secret['name']} changed after the container started")
+    reference = image_reference(service["image"])
+    current = state["images"].get(reference) if reference else None
+    if current and container["image_id"] and current != container["image_id"]:
+        reasons.append(f"{reference} now names another image than the container runs")
+    return reasons
+
+
+def service_plan(catalog: object, host: object, state: object, changed_now: object = None) -> list:
+    """What the service role does with each present service of ``host``, in start order.
+
+    ``state`` is P(homelab.stack.service_info#module)'s result for the host, read after the
+    units and secrets were written; ``changed_now`` the names :func:`restart_plan` gives for
+    what this run changed, which only matters in check mode, where nothing was written
+    and the state cannot show it. Decisions come from the actual state, so a run that
+    was interrupted after writing a unit restarts the service the next time.
+
+    Each item is ``{name, action, reasons, reload, healthcheck}``: ``action`` is ``start``
+    (not running), ``restart`` (running from something that changed since, ``reasons``
+    say what) or ``keep``; ``reload`` tells that systemd must reload before acting.
+    """
+    host = _host(host, "service_plan")
+    if not isinstance(state, Mapping) or not all(key in state for key in ("services", "units", "images", "secrets")):
+        raise AnsibleFilterError("service_plan: state: must be the result of homelab.stack.service_info")
+    services = _dependency_order([service for service in _present(_catalog(catalog, "service_plan"))
+                                  if service["host"] == host])
+    changed_now = set(changed_now or [])
+    network = state["units"].get(f"{NETWORK_NAME}.network")
+    network_changed_at = network["mtime"] if network else 0.0
+    plan = []
+    for service in services:
+        name = service["name"]
+        facts = state["services"].get(name) or {}
+        reasons = _restart_reasons(service, state, network_changed_at)
+        if name in changed_now:
+            reasons.insert(0, "changed in this run")
+        if facts.get("active_state") != "active":
+            action = "start"
+        else:
+            action = "restart" if reasons else "keep"
+        plan.append({"name": name, "action": action, "reasons": reasons if action == "restart" else [],
+                     "reload": bool(facts.get("need_daemon_reload")),
+                     "healthcheck": service["healthcheck"] is not None})
+    return plan

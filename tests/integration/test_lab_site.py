@@ -4,8 +4,10 @@ Runs it twice (the second run must change nothing), checks the hosts are what th
 roles need, then `make lab-down` must leave nothing running.
 """
 
+import os
 import pathlib
 import re
+import signal
 import subprocess
 
 import pytest
@@ -119,6 +121,55 @@ def test_secret_reaches_the_kronos_service(lab):
     env = on_host("lab-kronos", "curl", "-sf", "http://127.0.0.1:9080/cgi-bin/env").stdout.splitlines()
     assert "FILES_TOKEN=lab-only-not-a-secret" in env
     assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
+
+
+def converge(*extra, kill_at=None):
+    """Run the site playbook on the lab; with ``kill_at``, SIGKILL it when that line starts."""
+    command = ["ansible-playbook", "-i", "tests/lab/inventory", "-i", ".lab/inventory.yml", "playbooks/site.yml", *extra]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if kill_at and line.startswith(kill_at):
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+        process.wait(timeout=600)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = "".join(lines)
+    if kill_at:
+        assert process.returncode == -signal.SIGKILL, f"the converge ended before {kill_at!r}:\n{output[-3000:]}"
+    else:
+        assert process.returncode == 0, f"the converge failed:\n{output[-4000:]}"
+    return output
+
+
+def container_env(container, service):
+    """The environment the container's main process runs with (podman exec would show
+    secrets as they are now, not as the process got them)."""
+    return on_host(container, "podman", "exec", service, "cat", "/proc/1/environ").stdout.split("\0")
+
+
+def test_a_killed_converge_converges_when_run_again(lab):
+    # A new environment value on jove and a rotated secret on kronos; the converge is
+    # killed once every unit and secret is written, before anything restarts.
+    change = ["-e", "lab_api_revision=2", "-e", "lab_files_token=rotated-lab-token"]
+    converge(*change, kill_at="TASK [homelab.stack.service : Read the state")
+    assert "LAB_REVISION=1" in container_env("lab-jove", "api")
+    assert "FILES_TOKEN=lab-only-not-a-secret" in container_env("lab-kronos", "files")
+    assert "LAB_REVISION=2" in on_host("lab-jove", "cat", "/etc/containers/systemd/api.container").stdout
+
+    again = recap(converge(*change))
+    assert again["jove"][1] > 0 and again["kronos"][1] > 0
+    assert "LAB_REVISION=2" in container_env("lab-jove", "api")
+    assert "FILES_TOKEN=rotated-lab-token" in container_env("lab-kronos", "files")
+
+    settled = recap(converge(*change))
+    assert {name: counts[1] for name, counts in settled.items()} == {"jove": 0, "kronos": 0}
 
 
 def test_lab_down_leaves_nothing(lab):
