@@ -103,33 +103,50 @@ def _scalar(value, key):
     raise QuadletError("%s: expected a string, number or boolean, got %s" % (key, type(value).__name__))
 
 
-def literal(text, field):
-    """A value that reaches the container exactly as written, through Quadlet and systemd.
-
-    For keys whose value Quadlet copies into ExecStart as one word (``HealthCmd``): systemd
-    would expand ``%`` specifiers and ``$`` variables there, so both are doubled. A lone
-    ``;`` is refused: Quadlet writes it unquoted, and systemd reads that as the start of
-    another command line.
-    """
+def _word(text, field):
+    """Check a value Quadlet copies into ExecStart as a word: safe characters, and not a
+    lone ``;``, which Quadlet writes unquoted and systemd reads as another command line."""
     check_value(text, field)
     if text.strip() == ";":
         raise QuadletError("%s: a lone ';' would start another command in the generated service" % field)
+    return text
+
+
+def _double_expansions(text):
     return text.replace("%", "%%").replace("$", "$$")
+
+
+def literal(text, field):
+    """A ``HealthCmd`` value that reaches the container exactly as written.
+
+    Quadlet takes such a value raw and copies it into ExecStart as one word, where systemd
+    would expand ``%`` specifiers and ``$`` variables, so both are doubled. On the way the
+    unit parser trims surrounding white space, Quadlet strips a leading and a trailing
+    double quote, and a trailing backslash joins the next line: values that start or end
+    so cannot arrive as written and are refused.
+    """
+    _word(text, field)
+    if text != text.strip() or text[:1] == '"' or text[-1:] in ('"', "\\"):
+        raise QuadletError("%s: must not start or end with white space or a double quote, nor end with a"
+                           " backslash: Quadlet would strip or join it" % field)
+    return _double_expansions(text)
 
 
 def exec_words(words, field):
     """``Exec=`` text that gives the container exactly ``words`` as its command.
 
-    Quadlet splits Exec like a shell (quotes) and copies the words into ExecStart, where
-    systemd expands ``%`` and ``$``: the words are shell-quoted and both are doubled. An
-    empty word is refused, since Quadlet drops it and every word after it.
+    Quadlet splits Exec like systemd: shell-like quotes, but C escapes inside single quotes
+    too, so the words are shell-quoted with each backslash doubled. It copies the words
+    into ExecStart, where systemd expands ``%`` and ``$``, so both are doubled as well.
+    An empty word is refused, since Quadlet drops it and every word after it.
     """
     for index, word in enumerate(words):
         label = "%s[%d]" % (field, index)
         if word == "":
             raise QuadletError("%s: must not be empty (Quadlet drops an empty word and every word after it)" % label)
-        literal(word, label)
-    return literal(shlex.join(words), field)
+        _word(word, label)
+    # shlex.quote() puts every word with a backslash in single quotes.
+    return _double_expansions(" ".join(shlex.quote(word).replace("\\", "\\\\") for word in words))
 
 
 def render_section(name, options):

@@ -63,3 +63,12 @@ def test_removed_service_is_gone_and_its_purged_volume_too(host):
 def test_units_carry_the_managed_marker(host):
     for name in ("homelab.network", "backend.container", "backend-data.volume", "frontend.container"):
         assert "X-HomelabManaged=true" in host.file("/etc/containers/systemd/" + name).content_string
+
+
+def test_command_and_healthcheck_arrive_literally(host):
+    assert host.check_output("podman exec literal cat /tmp/literal") == "%h ${HOME} $HOME 100%"
+    assert host.run("podman healthcheck run literal").rc == 0
+
+
+def test_a_secret_the_role_does_not_own_survives_every_converge(host):
+    assert host.run("podman secret exists user-secret").rc == 0
