@@ -46,7 +46,9 @@ options:
     default: container
   state:
     description:
-      - V(present) writes the unit; V(absent) stops its service and removes the file.
+      - V(present) writes the unit; V(absent) removes the file, and first stops its service
+        when systemd generated that service from this very file (its C(SourcePath=)); a
+        service of the same name from another directory or unit is left alone.
     type: str
     choices: [present, absent]
     default: present
@@ -73,6 +75,10 @@ options:
         given; each pair is quoted so that spaces, quotes, backslashes, C($), C(%) and
         backticks arrive in the container exactly as written. Plain string values are written
         as they are, so systemd specifiers such as C(%h) keep working there."
+      - No value, key or O(content) may hold a control character other than TAB (NUL, CR,
+        VT, FF, FS/GS/RS, U+0085, ...), U+2028, U+2029 or a lone surrogate. Each ends a line
+        or a string for systemd or one of its readers, so the unit would say something else
+        than was written. The task fails naming the field, before anything is written.
     type: dict
   service:
     description: Options of the C([Service]) section, in order.
@@ -110,7 +116,12 @@ notes:
     options always render the same bytes.
   - Units that are already in the directory take part in validation (so references to them
     resolve), but their own errors do not fail this task.
-  - O(mode) defaults to V(0644).
+  - O(mode) defaults to V(0644). O(mode), O(owner), O(group), O(path) and every item of
+    O(units) are checked before the first file is written.
+  - Only regular files are read or replaced at a unit's path; a symbolic link, FIFO,
+    directory or device there fails the task before it is opened.
+  - A unit name may not end like a unit file (V(data.volume)) and its service name must
+    fit systemd's 255 characters.
 seealso:
   - name: podman-systemd.unit(5)
     description: The Quadlet unit file format.

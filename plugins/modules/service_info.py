@@ -70,7 +70,9 @@ services:
       container: {created: 1796212085.619142, image_id: 3f1e..., image_name: "localhost/app:latest",
                   health: healthy, running: true}
 units:
-  description: Every C(.container), C(.volume) and C(.network) file of O(path), with its modification time and whether it carries the C(X-HomelabManaged=true) marker.
+  description:
+    - Every C(.container), C(.volume) and C(.network) file of O(path), with its modification
+      time and whether it carries the C(X-HomelabManaged=true) marker.
   returned: always
   type: dict
   sample: {web.container: {mtime: 1796212080.1, managed: true}}

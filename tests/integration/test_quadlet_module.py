@@ -197,8 +197,7 @@ def test_a_missing_generator_is_named(tmp_path):
     assert "no Quadlet generator found (looked at %s)" % (tmp_path / "nowhere") in result["msg"]
 
 
-
-# --- hardening: values, files, options and size (issue: no injection through values) ---
+# --- hardening: values, files, options and size ---
 
 INJECTION = "x\0[Service]\0ExecStartPre=/bin/touch /tmp/pwned\0[X-Container]\0Y="
 

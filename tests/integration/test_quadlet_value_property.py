@@ -61,7 +61,8 @@ def values():
     unsafe = ("Cc", "Cs", "Zl", "Zp")
     pools = [pool for category, pool in POOLS.items() if category not in unsafe] + [SPECIAL] * 3
     pools.append([char for category in unsafe for char in POOLS[category]])
-    mixed = ["".join(rng.choice(rng.choice(pools)) for _ in range(rng.randint(1, 12))) for _ in range(RANDOM_VALUES)]
+    mixed = ["".join(rng.choice(rng.choice(pools)) for dummy in range(rng.randint(1, 12)))
+             for dummy in range(RANDOM_VALUES)]
     return fixed + mixed
 
 

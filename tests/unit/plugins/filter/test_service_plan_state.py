@@ -69,8 +69,8 @@ def test_a_service_restarts_when_what_it_started_from_changed_since(changes, rea
 def test_a_changed_network_restarts_every_service_and_a_pending_reload_is_flagged():
     plan = service_plan(CATALOG, "jove", state(units={"homelab.network": {"mtime": 150.0, "managed": True}}))
     assert actions(plan) == [("db", "restart"), ("web", "restart")]
-    plan = service_plan(CATALOG, "jove", state(services={"web": running(), "db": running(image_id="db1",
-                                                                                            reload=True)}))
+    pending = {"web": running(), "db": running(image_id="db1", reload=True)}
+    plan = service_plan(CATALOG, "jove", state(services=pending))
     assert [item["reload"] for item in plan] == [True, False]
 
 
