@@ -13,13 +13,16 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/tests/lab/controller-containers.conf
 export PODMAN_IGNORE_CGROUPSV1_WARNING := 1
 
-.PHONY: help venv collection images lab lab-down lab-status test test-fast unit quadlet \
+.PHONY: help setup venv collection images lab lab-down lab-status test test-fast unit quadlet \
         integration lint sanity molecule build changelog clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-venv:  ## Create .venv with the development tools
+setup:  ## Install the controller's packages when missing (as root on Debian/Ubuntu)
+	@tests/lab/setup-controller.sh
+
+venv: setup  ## Create .venv with the development tools
 	@tests/lab/make-venv.sh
 
 collection: venv  ## Make the checkout resolvable as homelab.stack

@@ -123,6 +123,19 @@ def test_secret_reaches_the_kronos_service(lab):
     assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
 
 
+def documented_tags(role):
+    """The tags a role's README lists under "## Tags"."""
+    readme = (ROOT / "roles" / role / "README.md").read_text()
+    section = readme.split("## Tags", 1)[1].split("\n## ", 1)[0]
+    return list(dict.fromkeys(re.findall(rf"`({role}_[a-z]+)`", section)))
+
+
+@pytest.mark.parametrize("tag", documented_tags("podman") + documented_tags("service"))
+def test_every_documented_tag_runs_alone(lab, tag):
+    hosts = recap(converge("--tags", tag))
+    assert {name: counts[1:] for name, counts in hosts.items()} == {"jove": (0, 0, 0), "kronos": (0, 0, 0)}
+
+
 def converge(*extra, kill_at=None):
     """Run the site playbook on the lab; with ``kill_at``, SIGKILL it when that line starts."""
     command = ["ansible-playbook", "-i", "tests/lab/inventory", "-i", ".lab/inventory.yml", "playbooks/site.yml", *extra]

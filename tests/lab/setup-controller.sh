@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the lab and the test suite need on a Debian or Ubuntu controller.
-# Safe to re-run: it only calls apt when something is missing.
+# Safe to re-run: it only calls apt when something is missing. Elsewhere, or not as
+# root, it names what is missing and changes nothing.
 set -euo pipefail
-[ "$(id -u)" -eq 0 ] || { echo "setup: run as root (apt-get install)" >&2; exit 1; }
-command -v apt-get >/dev/null || {
-    echo "setup: no apt-get here; install podman runc debootstrap busybox openssh rsync make git by hand" >&2
-    exit 1
-}
 # (netavark, its DNS and iptables are named: without recommends Debian 12 brings the CNI
 # backend, whose default network clashes with the nested one; shellcheck is there for
 # ansible-test sanity, which checks the shell scripts with it)
@@ -15,8 +11,13 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "setup: installing ${missing[*]}" >&2
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "setup: missing on this machine: ${missing[*]}" >&2
+    echo "setup: as root on Debian or Ubuntu, 'make lab' installs them itself; or run:" \
+        "apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
 fi
+echo "setup: installing ${missing[*]}" >&2
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
