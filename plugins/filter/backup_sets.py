@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup_sets
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import backup_sets
 
 DOCUMENTATION = r"""
 name: backup_sets

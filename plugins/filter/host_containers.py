@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_containers
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import host_containers
 
 DOCUMENTATION = r"""
 name: host_containers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_secrets
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import host_secrets
 
 DOCUMENTATION = r"""
 name: host_secrets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_units
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import host_units
 
 DOCUMENTATION = r"""
 name: host_units

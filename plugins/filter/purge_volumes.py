@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import purge_volumes
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import purge_volumes
 
 DOCUMENTATION = r"""
 name: purge_volumes

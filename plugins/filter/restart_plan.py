@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import restart_plan
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import restart_plan
 
 DOCUMENTATION = r"""
 name: restart_plan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import routes
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import routes
 
 DOCUMENTATION = r"""
 name: routes

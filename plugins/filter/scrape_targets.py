@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import scrape_targets
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import scrape_targets
 
 DOCUMENTATION = r"""
 name: scrape_targets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import service_plan
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import service_plan
 
 DOCUMENTATION = r"""
 name: service_plan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import stale_secrets
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import stale_secrets
 
 DOCUMENTATION = r"""
 name: stale_secrets

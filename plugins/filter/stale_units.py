@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import stale_units
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import stale_units
 
 DOCUMENTATION = r"""
 name: stale_units

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import normalise_catalog
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.schema import normalise_catalog
 
 DOCUMENTATION = r"""
 name: validate_catalog

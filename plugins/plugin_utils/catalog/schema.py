@@ -1,15 +1,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The catalog's fields: checking and normalising each entry, then the whole list.
+
+Every error is an AnsibleFilterError reading ``service <name>: <field>: <problem>``
+(``service #<index>`` while the entry has no valid name); secret values never appear in
+a message. Normalising a normalised catalog returns an equal catalog.
+"""
 
 from __future__ import annotations
-
-# The service catalog of homelab.stack: users declare every service once in
-# `homelab_services`; this module validates and normalises that list and derives the
-# per-host views the roles consume (Quadlet units, secrets, routes, scrape targets,
-# backup sets). The filter plugins in plugins/filter/ are thin wrappers around it.
-#
-# Every validation error is an AnsibleFilterError whose message reads
-# `service <name>: <field>: <problem>` (`service #<index>` while the entry has no valid
-# name). Secret values never appear in a message.
 
 import ipaddress
 import math
@@ -18,12 +15,6 @@ import shlex
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.stack.plugins.module_utils.service_state import (
-    MANAGED_KEY,
-    MANAGED_LABEL,
-    SERVICE_LABEL,
-    image_reference,
-)
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     QuadletError,
     describe_character,
@@ -32,6 +23,21 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     service_name,
     unit_filename,
     unsafe_character,
+)
+from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
+    _error,
+    _is_list,
+    _is_number,
+    _kind,
+    _quote,
+)
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
+    NETWORK_NAME,
+    is_dns_label,
+    network_service_name,
+    secret_name,
+    volume_name,
 )
 
 FIELDS = (
@@ -52,9 +58,6 @@ RESOURCES_FIELDS = ("memory", "cpus")
 HEALTHCHECK_DEFAULTS = {"interval": "30s", "retries": 3, "start_period": "10s"}
 METRICS_DEFAULT_PATH = "/metrics"
 
-NETWORK_NAME = "homelab"
-
-_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VOLUME_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 _LABEL_KEY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
@@ -66,45 +69,6 @@ _PUBLISH = re.compile(
     r"(?P<host_port>[0-9]+):(?P<container_port>[0-9]+)(?:/(?P<protocol>tcp|udp))?"
 )
 
-
-# --- helpers -------------------------------------------------------------------------
-
-
-def _error(service: str, field: str, problem: str) -> AnsibleFilterError:
-    """Build the error for one field of one service (``service #3`` or ``service web``)."""
-    return AnsibleFilterError(f"service {service}: {field}: {problem}")
-
-
-def _kind(value: object) -> str:
-    """Name the YAML-level type of a value for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "mapping"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    return type(value).__name__
-
-
-def _quote(value: object) -> str:
-    """Quote a user value for an error message: ``'mars'``."""
-    return repr(str(value))
-
-
-def _is_list(value: object) -> bool:
-    return isinstance(value, (list, tuple))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _unit_text(service: str, field: str, text: str, line_break: tuple[str, str]) -> str:
@@ -208,35 +172,6 @@ def _variable_name(service: str, field: str, key: object) -> str:
     if not _VARIABLE.fullmatch(key):
         raise _error(service, field, f"{_quote(key)} is not a valid variable name")
     return key
-
-
-def is_dns_label(value: object) -> bool:
-    """Tell whether ``value`` is a lower-case DNS label (1-63 of a-z, 0-9 and inner ``-``)."""
-    return isinstance(value, str) and _DNS_LABEL.fullmatch(value) is not None
-
-
-def is_dns_name(value: object) -> bool:
-    """Tell whether ``value`` is a lower-case DNS name: dot-separated labels, at most 253 characters."""
-    return (isinstance(value, str) and 0 < len(value) <= 253
-            and all(is_dns_label(label) for label in value.split(".")))
-
-
-def volume_name(service: str, volume: str) -> str:
-    """The Podman volume (and Quadlet ``.volume`` unit) name of a service volume: ``<svc>-<vol>``."""
-    return f"{service}-{volume}"
-
-
-def secret_name(service: str, key: str) -> str:
-    """The Podman secret name of a service secret: ``<svc>-<key lower-cased, _ as ->``."""
-    return f"{service}-{key.lower().replace('_', '-')}"
-
-
-def network_service_name() -> str:
-    """The systemd unit Quadlet generates for the homelab network."""
-    return service_name(NETWORK_NAME, "network")
-
-
-# --- normalisation of one service ----------------------------------------------------
 
 
 def _service_name(index: int, entry: object) -> str:
@@ -551,9 +486,6 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     }
 
 
-# --- checks across the catalog -------------------------------------------------------
-
-
 def _find_cycle(name: str, by_name: dict, visiting: list, done: set) -> list | None:
     """Depth-first search from ``name``; return the first cycle met as a path, or None."""
     visiting.append(name)
@@ -667,7 +599,7 @@ def _check_published_ports(services: list) -> None:
     to judge.
     """
     taken: dict[str, list] = {}
-    for service in _present(services):
+    for service in (service for service in services if service["state"] == "present"):
         host_bindings = taken.setdefault(service["host"], [])
         for index, text in enumerate(service["publish"]):
             address, port, protocol = _binding(text)
@@ -717,362 +649,3 @@ def normalise_catalog(services: object, hosts: object) -> list:
     _check_generated_names(result)
     _check_published_ports(result)
     return result
-
-
-# --- views ---------------------------------------------------------------------------
-
-
-def _catalog(catalog: object, filter_name: str) -> list:
-    """Check that ``catalog`` looks like the output of :func:`normalise_catalog`."""
-    if not _is_list(catalog):
-        raise AnsibleFilterError(f"{filter_name}: catalog: must be a list of services, got {_kind(catalog)}")
-    for index, service in enumerate(catalog):
-        if not isinstance(service, Mapping) or any(field not in service for field in FIELDS):
-            raise AnsibleFilterError(
-                f"{filter_name}: catalog: item #{index} is not a normalised service;"
-                " pass the catalog through homelab.stack.validate_catalog first")
-    return list(catalog)
-
-
-def _host(host: object, filter_name: str) -> str:
-    if not isinstance(host, str):
-        raise AnsibleFilterError(f"{filter_name}: host: must be a string, got {_kind(host)}")
-    return host
-
-
-def _present(catalog: list) -> list:
-    return [service for service in catalog if service["state"] == "present"]
-
-
-def _dependency_order(services: list) -> list:
-    """Order services so that each comes after those of ``services`` it depends on.
-
-    Dependencies on services outside the list are ignored. Among the services whose
-    dependencies are placed, the one earliest in the input always comes next (a stable
-    topological sort), so an input that is already in order is returned unchanged.
-    """
-    names = {service["name"] for service in services}
-    remaining = list(services)
-    placed: set = set()
-    ordered = []
-    while remaining:
-        index = next((i for i, service in enumerate(remaining)
-                      if all(dep in placed for dep in service["depends_on"] if dep in names)), None)
-        if index is None:
-            raise AnsibleFilterError(
-                "host_units: catalog: services " + ", ".join(service["name"] for service in remaining)
-                + " depend on each other; pass the catalog through homelab.stack.validate_catalog first")
-        service = remaining.pop(index)
-        placed.add(service["name"])
-        ordered.append(service)
-    return ordered
-
-
-def _network_unit() -> dict:
-    return {
-        "name": NETWORK_NAME,
-        "type": "network",
-        "unit": {"Description": "homelab.stack service network", MANAGED_KEY: "true"},
-        "spec": {"NetworkName": NETWORK_NAME},
-        "service": {},
-        "install": {},
-    }
-
-
-def _volume_unit(service: dict, volume: dict) -> dict:
-    name = volume_name(service["name"], volume["name"])
-    return {
-        "name": name,
-        "type": "volume",
-        "unit": {"Description": f"Volume {volume['name']} of {service['name']}", MANAGED_KEY: "true"},
-        "spec": {"VolumeName": name, "Label": {SERVICE_LABEL: service["name"]}},
-        "service": {},
-        "install": {},
-    }
-
-
-def _container_unit(service: dict, local_names: set) -> dict:
-    name = service["name"]
-    unit: dict = {"Description": f"homelab service {name}", MANAGED_KEY: "true"}
-    after = [f"{dep}.service" for dep in service["depends_on"] if dep in local_names]
-    if after:
-        unit["After"] = after
-        unit["Requires"] = list(after)
-    spec: dict = {
-        "ContainerName": name,
-        "Image": service["image"],
-        "Network": f"{NETWORK_NAME}.network",
-        "Label": {SERVICE_LABEL: name, **service["labels"]},
-    }
-    if service["env"]:
-        spec["Environment"] = dict(service["env"])
-    if service["secrets"]:
-        spec["Secret"] = [f"{secret_name(name, key)},type=env,target={key}" for key in service["secrets"]]
-    if service["volumes"]:
-        spec["Volume"] = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}"
-                          for volume in service["volumes"]]
-    if service["publish"]:
-        spec["PublishPort"] = list(service["publish"])
-    if service["command"] is not None:
-        spec["Exec"] = exec_words(service["command"], "command")
-    if service["auto_update"]:
-        spec["AutoUpdate"] = "registry"
-    healthcheck = service["healthcheck"]
-    if healthcheck is not None:
-        spec["HealthCmd"] = literal(healthcheck["cmd"], "healthcheck.cmd")
-        spec["HealthInterval"] = healthcheck["interval"]
-        spec["HealthRetries"] = healthcheck["retries"]
-        spec["HealthStartPeriod"] = healthcheck["start_period"]
-    resources = service["resources"]
-    podman_args = []
-    if resources.get("memory") is not None:
-        podman_args.append(f"--memory={resources['memory']}")
-    if resources.get("cpus") is not None:
-        podman_args.append(f"--cpus={resources['cpus']}")
-    if podman_args:
-        spec["PodmanArgs"] = podman_args
-    return {
-        "name": name,
-        "type": "container",
-        "unit": unit,
-        "spec": spec,
-        "service": {"Restart": "always", "TimeoutStartSec": 900},
-        "install": {"WantedBy": "multi-user.target"},
-    }
-
-
-def host_units(catalog: object, host: object) -> list:
-    """The Quadlet units for the present services of ``host``, in apply order.
-
-    First the network, then every volume (catalog order), then the containers, each
-    after the same-host services it depends on and otherwise in catalog order. Same-host
-    dependencies become ``After``/``Requires``; dependencies on other hosts only order the
-    play and are left out. Returns [] when the host has no present service. ``catalog``
-    is a normalised catalog.
-    """
-    host = _host(host, "host_units")
-    services = [service for service in _present(_catalog(catalog, "host_units")) if service["host"] == host]
-    if not services:
-        return []
-    local_names = {service["name"] for service in services}
-    units = [_network_unit()]
-    units.extend(_volume_unit(service, volume) for service in services for volume in service["volumes"])
-    units.extend(_container_unit(service, local_names) for service in _dependency_order(services))
-    return units
-
-
-def host_secrets(catalog: object, host: object) -> list:
-    """The Podman secrets of the present services of ``host``, sorted by secret name.
-
-    Each item is ``{name, value, service, target}``; ``name`` is :func:`secret_name`, the
-    name the container units of :func:`host_units` refer to, ``target`` the variable.
-    """
-    host = _host(host, "host_secrets")
-    result = [
-        {"name": secret_name(service["name"], key), "value": value, "service": service["name"], "target": key}
-        for service in _present(_catalog(catalog, "host_secrets")) if service["host"] == host
-        for key, value in service["secrets"].items()
-    ]
-    return sorted(result, key=lambda item: item["name"])
-
-
-def routes(catalog: object, domain: object) -> list:
-    """The edge routes: one ``{name, host, fqdn, port, auth, url}`` per present routed service, by name."""
-    if not isinstance(domain, str):
-        raise AnsibleFilterError(f"routes: domain: must be a string, got {_kind(domain)}")
-    if not is_dns_name(domain):
-        raise AnsibleFilterError(f"routes: domain: {_quote(domain)} is not a valid DNS name")
-    result = [
-        {
-            "name": service["name"],
-            "host": service["host"],
-            "fqdn": f"{service['route']['subdomain']}.{domain}",
-            "port": service["port"],
-            "auth": service["route"]["auth"],
-            "url": f"http://{service['name']}:{service['port']}",
-        }
-        for service in _present(_catalog(catalog, "routes")) if service["route"] is not None
-    ]
-    return sorted(result, key=lambda item: item["name"])
-
-
-def scrape_targets(catalog: object) -> list:
-    """The metrics endpoints: one ``{job, host, port, path}`` per present service with metrics, by job."""
-    result = [
-        {"job": service["name"], "host": service["host"], "port": service["metrics"]["port"],
-         "path": service["metrics"]["path"]}
-        for service in _present(_catalog(catalog, "scrape_targets")) if service["metrics"] is not None
-    ]
-    return sorted(result, key=lambda item: item["job"])
-
-
-def backup_sets(catalog: object) -> list:
-    """The volumes to back up: ``{service, host, volume, mount, schedule}`` sorted by host, service, volume.
-
-    Only volumes of present services whose ``backup`` is not ``none``; ``volume`` is the
-    Podman volume name (:func:`volume_name`).
-    """
-    result = [
-        {"service": service["name"], "host": service["host"], "volume": volume_name(service["name"], volume["name"]),
-         "mount": volume["mount"], "schedule": volume["backup"]}
-        for service in _present(_catalog(catalog, "backup_sets"))
-        for volume in service["volumes"] if volume["backup"] != "none"
-    ]
-    return sorted(result, key=lambda item: (item["host"], item["service"], item["volume"]))
-
-
-# --- what the service role does on one host ------------------------------------------
-
-
-def host_containers(catalog: object, host: object) -> list:
-    """The present services of ``host`` in start order: ``{name, image, healthcheck}``.
-
-    ``healthcheck`` is a bool: whether the service declares one. The order is the order
-    of :func:`host_units`' containers, so dependencies start first.
-    """
-    host = _host(host, "host_containers")
-    services = [service for service in _present(_catalog(catalog, "host_containers")) if service["host"] == host]
-    return [{"name": service["name"], "image": service["image"], "healthcheck": service["healthcheck"] is not None}
-            for service in _dependency_order(services)]
-
-
-def stale_units(paths: object, units: object) -> list:
-    """Managed unit files that :func:`host_units` no longer asks for, as quadlet removals.
-
-    ``paths`` are the files found with the managed marker, ``units`` the host's wanted
-    units. Containers come first, then volumes, then networks, so nothing still uses
-    what is being removed. Each item is ``{name, type, state: absent}``.
-    """
-    if not _is_list(paths) or not _is_list(units):
-        raise AnsibleFilterError("stale_units: expects a list of paths and a list of units")
-    wanted = {f"{unit['name']}.{unit['type']}" for unit in units}
-    order = {"container": 0, "volume": 1, "network": 2}
-    stale = []
-    for path in sorted(str(p) for p in paths):
-        filename = path.rsplit("/", 1)[-1]
-        name, dot, unit_type = filename.rpartition(".")
-        if dot and unit_type in order and filename not in wanted:
-            stale.append({"name": name, "type": unit_type, "state": "absent"})
-    return sorted(stale, key=lambda item: (order[item["type"]], item["name"]))
-
-
-def restart_plan(catalog: object, host: object, unit_results: object, secret_services: object,
-                 stale_images: object) -> list:
-    """Names of the services of ``host`` that must restart, in start order.
-
-    A service restarts when its container unit or one of its volume units was changed
-    (``unit_results``: the quadlet module's per-unit results), when one of its secrets
-    changed (``secret_services``: names of services whose secrets changed), or when its
-    image tag now points at a newer image (``stale_images``: service names). A changed
-    network unit restarts every service of the host. Nothing else restarts.
-    """
-    changed_units = {f"{r['name']}.{r['type']}" for r in (unit_results or []) if r.get("changed")}
-    restart = set(secret_services or []) | set(stale_images or [])
-    everything = f"{NETWORK_NAME}.network" in changed_units
-    services = host_containers(catalog, host)  # checks the catalog first
-    by_name = {entry["name"]: entry for entry in catalog}
-    names = []
-    for service in services:
-        own_units = {f"{service['name']}.container"} | {
-            f"{volume_name(service['name'], volume['name'])}.volume" for volume in by_name[service["name"]]["volumes"]}
-        if everything or service["name"] in restart or own_units & changed_units:
-            names.append(service["name"])
-    return names
-
-
-def purge_volumes(catalog: object, host: object) -> list:
-    """Podman volumes to delete on ``host``: those of absent services with ``purge_volumes``."""
-    host = _host(host, "purge_volumes")
-    return [volume_name(service["name"], volume["name"])
-            for service in _catalog(catalog, "purge_volumes")
-            if service["host"] == host and service["state"] == "absent" and service["purge_volumes"]
-            for volume in service["volumes"]]
-
-
-def stale_secrets(secrets: object, wanted: object) -> list:
-    """Names of the Podman secrets the service role created that ``wanted`` no longer lists.
-
-    ``secrets`` are the host's secrets as P(homelab.stack.service_info#module) reports them,
-    ``wanted`` the items of :func:`host_secrets`. Only a secret whose ``homelab.managed``
-    label is exactly ``true`` counts as the role's: any other value, or none, is the
-    user's, and is never removed.
-    """
-    if not _is_list(secrets) or not _is_list(wanted):
-        raise AnsibleFilterError("stale_secrets: expects the secrets of service_info and a list of wanted secrets")
-    keep = {item["name"] for item in wanted}
-    return sorted(secret["name"] for secret in secrets
-                  if (secret.get("labels") or {}).get(MANAGED_LABEL) == "true" and secret["name"] not in keep)
-
-
-def _restart_reasons(service: dict, state: dict, network_changed_at: float) -> list:
-    """Why the running container of ``service`` no longer matches what it was started from.
-
-    ``state`` is P(homelab.stack.service_info#module)'s result. Every time compared is
-    from the host's own clock: a unit file, volume unit or network unit written after the
-    container was created, a secret created after it, an image tag that now names another
-    image, or a unit systemd has not reloaded since it changed.
-    """
-    name = service["name"]
-    facts = state["services"].get(name) or {}
-    reasons = []
-    if facts.get("need_daemon_reload"):
-        reasons.append("systemd has not loaded its unit since the unit changed")
-    container = facts.get("container")
-    if not container or facts.get("active_state") != "active":
-        return reasons
-    created = container["created"]
-    files = [f"{name}.container"] + [f"{volume_name(name, volume['name'])}.volume" for volume in service["volumes"]]
-    for filename in files:
-        unit = state["units"].get(filename)
-        if unit and unit["mtime"] > created:
-            reasons.append(f"{filename} changed after the container started")
-    if network_changed_at > created:
-        reasons.append(f"{NETWORK_NAME}.network changed after the container started")
-    by_name = {secret["name"]: secret for secret in state["secrets"]}
-    for key in service["secrets"]:
-        secret = by_name.get(secret_name(name, key))
-        if secret and secret["created"] > created:
-            reasons.append(f"secret {secret['name']} changed after the container started")
-    reference = image_reference(service["image"])
-    current = state["images"].get(reference) if reference else None
-    if current and container["image_id"] and current != container["image_id"]:
-        reasons.append(f"{reference} now names another image than the container runs")
-    return reasons
-
-
-def service_plan(catalog: object, host: object, state: object, changed_now: object = None) -> list:
-    """What the service role does with each present service of ``host``, in start order.
-
-    ``state`` is P(homelab.stack.service_info#module)'s result for the host, read after the
-    units and secrets were written; ``changed_now`` the names :func:`restart_plan` gives for
-    what this run changed, which only matters in check mode, where nothing was written
-    and the state cannot show it. Decisions come from the actual state, so a run that
-    was interrupted after writing a unit restarts the service the next time.
-
-    Each item is ``{name, action, reasons, reload, healthcheck}``: ``action`` is ``start``
-    (not running), ``restart`` (running from something that changed since, ``reasons``
-    say what) or ``keep``; ``reload`` tells that systemd must reload before acting.
-    """
-    host = _host(host, "service_plan")
-    if not isinstance(state, Mapping) or not all(key in state for key in ("services", "units", "images", "secrets")):
-        raise AnsibleFilterError("service_plan: state: must be the result of homelab.stack.service_info")
-    services = _dependency_order([service for service in _present(_catalog(catalog, "service_plan"))
-                                  if service["host"] == host])
-    changed_now = set(changed_now or [])
-    network = state["units"].get(f"{NETWORK_NAME}.network")
-    network_changed_at = network["mtime"] if network else 0.0
-    plan = []
-    for service in services:
-        name = service["name"]
-        facts = state["services"].get(name) or {}
-        reasons = _restart_reasons(service, state, network_changed_at)
-        if name in changed_now:
-            reasons.insert(0, "changed in this run")
-        if facts.get("active_state") != "active":
-            action = "start"
-        else:
-            action = "restart" if reasons else "keep"
-        plan.append({"name": name, "action": action, "reasons": reasons if action == "restart" else [],
-                     "reload": bool(facts.get("need_daemon_reload")),
-                     "healthcheck": service["healthcheck"] is not None})
-    return plan

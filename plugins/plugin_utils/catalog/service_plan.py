@@ -1,0 +1,174 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The service role's internals: what it does on one host, from the catalog and the
+host's actual state (start order, stale units and secrets, restarts, volume purges).
+Not public API: the role is; these may change with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_LABEL, image_reference
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import NETWORK_NAME, secret_name, volume_name
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (
+    _catalog,
+    _dependency_order,
+    _host,
+    _present,
+)
+
+
+def host_containers(catalog: object, host: object) -> list:
+    """The present services of ``host`` in start order: ``{name, image, healthcheck}``.
+
+    ``healthcheck`` is a bool: whether the service declares one. The order is the order
+    of :func:`host_units`' containers, so dependencies start first.
+    """
+    host = _host(host, "host_containers")
+    services = [service for service in _present(_catalog(catalog, "host_containers")) if service["host"] == host]
+    return [{"name": service["name"], "image": service["image"], "healthcheck": service["healthcheck"] is not None}
+            for service in _dependency_order(services)]
+
+
+def stale_units(paths: object, units: object) -> list:
+    """Managed unit files that :func:`host_units` no longer asks for, as quadlet removals.
+
+    ``paths`` are the files found with the managed marker, ``units`` the host's wanted
+    units. Containers come first, then volumes, then networks, so nothing still uses
+    what is being removed. Each item is ``{name, type, state: absent}``.
+    """
+    if not _is_list(paths) or not _is_list(units):
+        raise AnsibleFilterError("stale_units: expects a list of paths and a list of units")
+    wanted = {f"{unit['name']}.{unit['type']}" for unit in units}
+    order = {"container": 0, "volume": 1, "network": 2}
+    stale = []
+    for path in sorted(str(p) for p in paths):
+        filename = path.rsplit("/", 1)[-1]
+        name, dot, unit_type = filename.rpartition(".")
+        if dot and unit_type in order and filename not in wanted:
+            stale.append({"name": name, "type": unit_type, "state": "absent"})
+    return sorted(stale, key=lambda item: (order[item["type"]], item["name"]))
+
+
+def restart_plan(catalog: object, host: object, unit_results: object, secret_services: object,
+                 stale_images: object) -> list:
+    """Names of the services of ``host`` that must restart, in start order.
+
+    A service restarts when its container unit or one of its volume units was changed
+    (``unit_results``: the quadlet module's per-unit results), when one of its secrets
+    changed (``secret_services``: names of services whose secrets changed), or when its
+    image tag now points at a newer image (``stale_images``: service names). A changed
+    network unit restarts every service of the host. Nothing else restarts.
+    """
+    changed_units = {f"{r['name']}.{r['type']}" for r in (unit_results or []) if r.get("changed")}
+    restart = set(secret_services or []) | set(stale_images or [])
+    everything = f"{NETWORK_NAME}.network" in changed_units
+    services = host_containers(catalog, host)  # checks the catalog first
+    by_name = {entry["name"]: entry for entry in catalog}
+    names = []
+    for service in services:
+        own_units = {f"{service['name']}.container"} | {
+            f"{volume_name(service['name'], volume['name'])}.volume" for volume in by_name[service["name"]]["volumes"]}
+        if everything or service["name"] in restart or own_units & changed_units:
+            names.append(service["name"])
+    return names
+
+
+def purge_volumes(catalog: object, host: object) -> list:
+    """Podman volumes to delete on ``host``: those of absent services with ``purge_volumes``."""
+    host = _host(host, "purge_volumes")
+    return [volume_name(service["name"], volume["name"])
+            for service in _catalog(catalog, "purge_volumes")
+            if service["host"] == host and service["state"] == "absent" and service["purge_volumes"]
+            for volume in service["volumes"]]
+
+
+def stale_secrets(secrets: object, wanted: object) -> list:
+    """Names of the Podman secrets the service role created that ``wanted`` no longer lists.
+
+    ``secrets`` are the host's secrets as P(homelab.stack.service_info#module) reports them,
+    ``wanted`` the items of :func:`host_secrets`. Only a secret whose ``homelab.managed``
+    label is exactly ``true`` counts as the role's: any other value, or none, is the
+    user's, and is never removed.
+    """
+    if not _is_list(secrets) or not _is_list(wanted):
+        raise AnsibleFilterError("stale_secrets: expects the secrets of service_info and a list of wanted secrets")
+    keep = {item["name"] for item in wanted}
+    return sorted(secret["name"] for secret in secrets
+                  if (secret.get("labels") or {}).get(MANAGED_LABEL) == "true" and secret["name"] not in keep)
+
+
+def _restart_reasons(service: dict, state: dict, network_changed_at: float) -> list:
+    """Why the running container of ``service`` no longer matches what it was started from.
+
+    ``state`` is P(homelab.stack.service_info#module)'s result. Every time compared is
+    from the host's own clock: a unit file, volume unit or network unit written after the
+    container was created, a secret created after it, an image tag that now names another
+    image, or a unit systemd has not reloaded since it changed.
+    """
+    name = service["name"]
+    facts = state["services"].get(name) or {}
+    reasons = []
+    if facts.get("need_daemon_reload"):
+        reasons.append("systemd has not loaded its unit since the unit changed")
+    container = facts.get("container")
+    if not container or facts.get("active_state") != "active":
+        return reasons
+    created = container["created"]
+    files = [f"{name}.container"] + [f"{volume_name(name, volume['name'])}.volume" for volume in service["volumes"]]
+    for filename in files:
+        unit = state["units"].get(filename)
+        if unit and unit["mtime"] > created:
+            reasons.append(f"{filename} changed after the container started")
+    if network_changed_at > created:
+        reasons.append(f"{NETWORK_NAME}.network changed after the container started")
+    by_name = {secret["name"]: secret for secret in state["secrets"]}
+    for key in service["secrets"]:
+        secret = by_name.get(secret_name(name, key))
+        if secret and secret["created"] > created:
+            reasons.append(f"secret {secret['name']} changed after the container started")
+    reference = image_reference(service["image"])
+    current = state["images"].get(reference) if reference else None
+    if current and container["image_id"] and current != container["image_id"]:
+        reasons.append(f"{reference} now names another image than the container runs")
+    return reasons
+
+
+def service_plan(catalog: object, host: object, state: object, changed_now: object = None) -> list:
+    """What the service role does with each present service of ``host``, in start order.
+
+    ``state`` is P(homelab.stack.service_info#module)'s result for the host, read after the
+    units and secrets were written; ``changed_now`` the names :func:`restart_plan` gives for
+    what this run changed, which only matters in check mode, where nothing was written
+    and the state cannot show it. Decisions come from the actual state, so a run that
+    was interrupted after writing a unit restarts the service the next time.
+
+    Each item is ``{name, action, reasons, reload, healthcheck}``: ``action`` is ``start``
+    (not running), ``restart`` (running from something that changed since, ``reasons``
+    say what) or ``keep``; ``reload`` tells that systemd must reload before acting.
+    """
+    host = _host(host, "service_plan")
+    if not isinstance(state, Mapping) or not all(key in state for key in ("services", "units", "images", "secrets")):
+        raise AnsibleFilterError("service_plan: state: must be the result of homelab.stack.service_info")
+    services = _dependency_order([service for service in _present(_catalog(catalog, "service_plan"))
+                                  if service["host"] == host])
+    changed_now = set(changed_now or [])
+    network = state["units"].get(f"{NETWORK_NAME}.network")
+    network_changed_at = network["mtime"] if network else 0.0
+    plan = []
+    for service in services:
+        name = service["name"]
+        facts = state["services"].get(name) or {}
+        reasons = _restart_reasons(service, state, network_changed_at)
+        if name in changed_now:
+            reasons.insert(0, "changed in this run")
+        if facts.get("active_state") != "active":
+            action = "start"
+        else:
+            action = "restart" if reasons else "keep"
+        plan.append({"name": name, "action": action, "reasons": reasons if action == "restart" else [],
+                     "reload": bool(facts.get("need_daemon_reload")),
+                     "healthcheck": service["healthcheck"] is not None})
+    return plan

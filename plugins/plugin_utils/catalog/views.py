@@ -1,0 +1,220 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The per-subsystem views of a normalised catalog: a host's Quadlet units and secrets,
+the edge's routes, the scrape targets and the backup sets. Pure functions; each filter
+in plugins/filter/ is a thin wrapper around one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
+from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
+    NETWORK_NAME,
+    is_dns_name,
+    secret_name,
+    volume_name,
+)
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.schema import FIELDS
+
+
+def _catalog(catalog: object, filter_name: str) -> list:
+    """Check that ``catalog`` looks like the output of :func:`normalise_catalog`."""
+    if not _is_list(catalog):
+        raise AnsibleFilterError(f"{filter_name}: catalog: must be a list of services, got {_kind(catalog)}")
+    for index, service in enumerate(catalog):
+        if not isinstance(service, Mapping) or any(field not in service for field in FIELDS):
+            raise AnsibleFilterError(
+                f"{filter_name}: catalog: item #{index} is not a normalised service;"
+                " pass the catalog through homelab.stack.validate_catalog first")
+    return list(catalog)
+
+
+def _host(host: object, filter_name: str) -> str:
+    if not isinstance(host, str):
+        raise AnsibleFilterError(f"{filter_name}: host: must be a string, got {_kind(host)}")
+    return host
+
+
+def _present(catalog: list) -> list:
+    return [service for service in catalog if service["state"] == "present"]
+
+
+def _dependency_order(services: list) -> list:
+    """Order services so that each comes after those of ``services`` it depends on.
+
+    Dependencies on services outside the list are ignored. Among the services whose
+    dependencies are placed, the one earliest in the input always comes next (a stable
+    topological sort), so an input that is already in order is returned unchanged.
+    """
+    names = {service["name"] for service in services}
+    remaining = list(services)
+    placed: set = set()
+    ordered = []
+    while remaining:
+        index = next((i for i, service in enumerate(remaining)
+                      if all(dep in placed for dep in service["depends_on"] if dep in names)), None)
+        if index is None:
+            raise AnsibleFilterError(
+                "host_units: catalog: services " + ", ".join(service["name"] for service in remaining)
+                + " depend on each other; pass the catalog through homelab.stack.validate_catalog first")
+        service = remaining.pop(index)
+        placed.add(service["name"])
+        ordered.append(service)
+    return ordered
+
+
+def _network_unit() -> dict:
+    return {
+        "name": NETWORK_NAME,
+        "type": "network",
+        "unit": {"Description": "homelab.stack service network", MANAGED_KEY: "true"},
+        "spec": {"NetworkName": NETWORK_NAME},
+        "service": {},
+        "install": {},
+    }
+
+
+def _volume_unit(service: dict, volume: dict) -> dict:
+    name = volume_name(service["name"], volume["name"])
+    return {
+        "name": name,
+        "type": "volume",
+        "unit": {"Description": f"Volume {volume['name']} of {service['name']}", MANAGED_KEY: "true"},
+        "spec": {"VolumeName": name, "Label": {SERVICE_LABEL: service["name"]}},
+        "service": {},
+        "install": {},
+    }
+
+
+def _container_unit(service: dict, local_names: set) -> dict:
+    name = service["name"]
+    unit: dict = {"Description": f"homelab service {name}", MANAGED_KEY: "true"}
+    after = [f"{dep}.service" for dep in service["depends_on"] if dep in local_names]
+    if after:
+        unit["After"] = after
+        unit["Requires"] = list(after)
+    spec: dict = {
+        "ContainerName": name,
+        "Image": service["image"],
+        "Network": f"{NETWORK_NAME}.network",
+        "Label": {SERVICE_LABEL: name, **service["labels"]},
+    }
+    if service["env"]:
+        spec["Environment"] = dict(service["env"])
+    if service["secrets"]:
+        spec["Secret"] = [f"{secret_name(name, key)},type=env,target={key}" for key in service["secrets"]]
+    if service["volumes"]:
+        spec["Volume"] = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}"
+                          for volume in service["volumes"]]
+    if service["publish"]:
+        spec["PublishPort"] = list(service["publish"])
+    if service["command"] is not None:
+        spec["Exec"] = exec_words(service["command"], "command")
+    if service["auto_update"]:
+        spec["AutoUpdate"] = "registry"
+    healthcheck = service["healthcheck"]
+    if healthcheck is not None:
+        spec["HealthCmd"] = literal(healthcheck["cmd"], "healthcheck.cmd")
+        spec["HealthInterval"] = healthcheck["interval"]
+        spec["HealthRetries"] = healthcheck["retries"]
+        spec["HealthStartPeriod"] = healthcheck["start_period"]
+    resources = service["resources"]
+    podman_args = []
+    if resources.get("memory") is not None:
+        podman_args.append(f"--memory={resources['memory']}")
+    if resources.get("cpus") is not None:
+        podman_args.append(f"--cpus={resources['cpus']}")
+    if podman_args:
+        spec["PodmanArgs"] = podman_args
+    return {
+        "name": name,
+        "type": "container",
+        "unit": unit,
+        "spec": spec,
+        "service": {"Restart": "always", "TimeoutStartSec": 900},
+        "install": {"WantedBy": "multi-user.target"},
+    }
+
+
+def host_units(catalog: object, host: object) -> list:
+    """The Quadlet units for the present services of ``host``, in apply order.
+
+    First the network, then every volume (catalog order), then the containers, each
+    after the same-host services it depends on and otherwise in catalog order. Same-host
+    dependencies become ``After``/``Requires``; dependencies on other hosts only order the
+    play and are left out. Returns [] when the host has no present service. ``catalog``
+    is a normalised catalog.
+    """
+    host = _host(host, "host_units")
+    services = [service for service in _present(_catalog(catalog, "host_units")) if service["host"] == host]
+    if not services:
+        return []
+    local_names = {service["name"] for service in services}
+    units = [_network_unit()]
+    units.extend(_volume_unit(service, volume) for service in services for volume in service["volumes"])
+    units.extend(_container_unit(service, local_names) for service in _dependency_order(services))
+    return units
+
+
+def host_secrets(catalog: object, host: object) -> list:
+    """The Podman secrets of the present services of ``host``, sorted by secret name.
+
+    Each item is ``{name, value, service, target}``; ``name`` is :func:`secret_name`, the
+    name the container units of :func:`host_units` refer to, ``target`` the variable.
+    """
+    host = _host(host, "host_secrets")
+    result = [
+        {"name": secret_name(service["name"], key), "value": value, "service": service["name"], "target": key}
+        for service in _present(_catalog(catalog, "host_secrets")) if service["host"] == host
+        for key, value in service["secrets"].items()
+    ]
+    return sorted(result, key=lambda item: item["name"])
+
+
+def routes(catalog: object, domain: object) -> list:
+    """The edge routes: one ``{name, host, fqdn, port, auth, url}`` per present routed service, by name."""
+    if not isinstance(domain, str):
+        raise AnsibleFilterError(f"routes: domain: must be a string, got {_kind(domain)}")
+    if not is_dns_name(domain):
+        raise AnsibleFilterError(f"routes: domain: {_quote(domain)} is not a valid DNS name")
+    result = [
+        {
+            "name": service["name"],
+            "host": service["host"],
+            "fqdn": f"{service['route']['subdomain']}.{domain}",
+            "port": service["port"],
+            "auth": service["route"]["auth"],
+            "url": f"http://{service['name']}:{service['port']}",
+        }
+        for service in _present(_catalog(catalog, "routes")) if service["route"] is not None
+    ]
+    return sorted(result, key=lambda item: item["name"])
+
+
+def scrape_targets(catalog: object) -> list:
+    """The metrics endpoints: one ``{job, host, port, path}`` per present service with metrics, by job."""
+    result = [
+        {"job": service["name"], "host": service["host"], "port": service["metrics"]["port"],
+         "path": service["metrics"]["path"]}
+        for service in _present(_catalog(catalog, "scrape_targets")) if service["metrics"] is not None
+    ]
+    return sorted(result, key=lambda item: item["job"])
+
+
+def backup_sets(catalog: object) -> list:
+    """The volumes to back up: ``{service, host, volume, mount, schedule}`` sorted by host, service, volume.
+
+    Only volumes of present services whose ``backup`` is not ``none``; ``volume`` is the
+    Podman volume name (:func:`volume_name`).
+    """
+    result = [
+        {"service": service["name"], "host": service["host"], "volume": volume_name(service["name"], volume["name"]),
+         "mount": volume["mount"], "schedule": volume["backup"]}
+        for service in _present(_catalog(catalog, "backup_sets"))
+        for volume in service["volumes"] if volume["backup"] != "none"
+    ]
+    return sorted(result, key=lambda item: (item["host"], item["service"], item["volume"]))
