@@ -167,6 +167,22 @@ def container_env(container, service):
     return on_host(container, "podman", "exec", service, "cat", "/proc/1/environ").stdout.split("\0")
 
 
+def started_at(container, service):
+    """When the service last became active, on the clock every lab container shares."""
+    return int(on_host(container, "systemctl", "show", "-P", "ActiveEnterTimestampMonotonic",
+                       f"{service}.service").stdout.strip())
+
+
+def test_a_dependency_on_another_host_starts_first(lab):
+    # files on kronos depends on api on jove: with both stopped, the services layer
+    # converges jove (api started and healthy) before kronos starts files.
+    on_host("lab-kronos", "systemctl", "stop", "files.service")
+    on_host("lab-jove", "systemctl", "stop", "api.service")
+    converge()
+    assert started_at("lab-jove", "api") > 0
+    assert started_at("lab-kronos", "files") > started_at("lab-jove", "api")
+
+
 def test_a_killed_converge_converges_when_run_again(lab):
     # A new environment value on jove and a rotated secret on kronos; the converge is
     # killed once every unit and secret is written, before anything restarts.

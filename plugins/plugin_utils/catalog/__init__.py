@@ -32,6 +32,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.schema impor
 )
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan import (  # noqa: F401
     host_containers,
+    host_tiers,
     purge_volumes,
     restart_plan,
     service_plan,

@@ -172,3 +172,42 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
                      "reload": bool(facts.get("need_daemon_reload")),
                      "healthcheck": service["healthcheck"] is not None})
     return plan
+
+
+def host_tiers(catalog: object, hosts: object, tiers: object = 4) -> list:
+    """``{host, tier}`` for each of ``hosts``, by tier then host: when the services layer
+    converges it.
+
+    A host's tier is one more than the highest tier of the hosts its present services
+    depend on (0 when they depend on none elsewhere), so converging tier after tier
+    starts every dependency on another host, and waits for its health, before the
+    services that need it. Hosts that depend on each other, or a chain deeper than
+    ``tiers``, cannot be ordered that way and fail with the services that cause it.
+    """
+    present = {service["name"]: service for service in _present(_catalog(catalog, "host_tiers"))}
+    if not _is_list(hosts):
+        raise AnsibleFilterError("host_tiers: hosts: must be a list of inventory host names")
+    needs: dict = {}
+    for service in present.values():
+        for dep in service["depends_on"]:
+            other = present[dep]["host"] if dep in present else service["host"]
+            if other != service["host"]:
+                needs.setdefault(service["host"], {}).setdefault(other, f"{service['name']} needs {dep}")
+    tier: dict = {}
+
+    def place(host, path):
+        if host in path:
+            loop = path[path.index(host):] + [host]
+            reasons = "; ".join(needs[a][b] for a, b in zip(loop, loop[1:]))
+            raise AnsibleFilterError(f"host_tiers: hosts {' -> '.join(loop)} depend on each other ({reasons}):"
+                                     " the services layer converges one host after another, so cross-host"
+                                     " depends_on must not loop between hosts")
+        if host not in tier:
+            tier[host] = 1 + max((place(other, path + [host]) for other in needs.get(host, {})), default=-1)
+        return tier[host]
+
+    for host in hosts:
+        if place(host, []) >= int(tiers):
+            raise AnsibleFilterError(f"host_tiers: host {host} would converge in tier {tier[host]}: chains of"
+                                     f" cross-host depends_on deeper than {tiers} hosts are not supported")
+    return sorted(({"host": host, "tier": tier[host]} for host in hosts), key=lambda item: (item["tier"], item["host"]))

@@ -145,8 +145,8 @@ def host_units(catalog: object, host: object) -> list:
 
     First the network, then every volume (catalog order), then the containers, each
     after the same-host services it depends on and otherwise in catalog order. Same-host
-    dependencies become ``After``/``Requires``; dependencies on other hosts only order the
-    play and are left out. Returns [] when the host has no present service. ``catalog``
+    dependencies become ``After``/``Requires``; dependencies on other hosts are left out
+    (playbooks/services.yml converges those hosts first, see ``host_tiers``). Returns [] when the host has no present service. ``catalog``
     is a normalised catalog.
     """
     host = _host(host, "host_units")

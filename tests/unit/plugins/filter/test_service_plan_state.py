@@ -4,6 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import (
+    host_tiers,
     normalise_catalog,
     service_plan,
     stale_secrets,
@@ -101,3 +102,29 @@ def test_only_secrets_labelled_managed_true_are_ever_stale():
         {"name": "unlabelled", "labels": {}},
     ]
     assert stale_secrets(secrets, [{"name": "web-token"}]) == ["old-token"]
+
+
+def test_hosts_converge_after_the_hosts_they_depend_on():
+    catalog = normalise_catalog([
+        {"name": "db", "host": "jove", "image": "x"},
+        {"name": "app", "host": "kronos", "image": "x", "depends_on": ["db"]},
+        {"name": "edge", "host": "vesta", "image": "x", "depends_on": ["app", "db"]},
+        {"name": "cache", "host": "kronos", "image": "x"},
+    ], ["jove", "kronos", "vesta", "mars"])
+    assert host_tiers(catalog, ["vesta", "kronos", "jove", "mars"]) == [
+        {"host": "jove", "tier": 0}, {"host": "mars", "tier": 0}, {"host": "kronos", "tier": 1},
+        {"host": "vesta", "tier": 2}]
+    with pytest.raises(AnsibleFilterError, match="chains of cross-host depends_on deeper than 2 hosts"):
+        host_tiers(catalog, ["jove", "kronos", "vesta"], 2)
+
+
+def test_hosts_that_depend_on_each_other_are_refused_naming_the_services():
+    catalog = normalise_catalog([
+        {"name": "a1", "host": "jove", "image": "x", "depends_on": ["b2"]},
+        {"name": "b1", "host": "kronos", "image": "x", "depends_on": ["a2"]},
+        {"name": "a2", "host": "jove", "image": "x"},
+        {"name": "b2", "host": "kronos", "image": "x"},
+    ], HOSTS)
+    with pytest.raises(AnsibleFilterError, match=r"hosts jove -> kronos -> jove depend on each other"
+                                                 r" \(a1 needs b2; b1 needs a2\)"):
+        host_tiers(catalog, HOSTS)
