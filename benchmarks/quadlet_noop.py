@@ -15,7 +15,6 @@ site playbook wants it. Usage: .venv/bin/python benchmarks/quadlet_noop.py [--se
 
 import argparse
 import json
-import os
 import pathlib
 import re
 import subprocess
@@ -23,9 +22,8 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
-INVENTORY = ["-i", str(ROOT / "tests" / "lab" / "inventory"), "-i", str(ROOT / ".lab" / "inventory.yml")]
+from lab import BIN, INVENTORY, ROOT, env
+
 IMAGE = "localhost/homelab-lab-app:latest"
 RECAP = re.compile(r"^kronos\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -75,16 +73,6 @@ THEIRS = """
         daemon_reload: true
 """
 
-
-def env():
-    environment = dict(os.environ)
-    environment.update({
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
-        "CONTAINERS_CONF": str(ROOT / "tests" / "lab" / "controller-containers.conf"),
-    })
-    return environment
 
 
 def playbook(path, extra_vars=None, skip_tags=None):
