@@ -67,6 +67,9 @@ _value:
     reload:
       description: Whether systemd must reload its unit before anything starts.
       type: bool
+    loaded:
+      description: Whether systemd knows the service yet (not when its unit is still to be written, in check mode).
+      type: bool
     healthcheck:
       description: Whether the service declares a healthcheck to wait for.
       type: bool

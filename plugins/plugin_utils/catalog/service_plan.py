@@ -145,9 +145,11 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
     and the state cannot show it. Decisions come from the actual state, so a run that
     was interrupted after writing a unit restarts the service the next time.
 
-    Each item is ``{name, action, reasons, reload, healthcheck}``: ``action`` is ``start``
-    (not running), ``restart`` (running from something that changed since, ``reasons``
-    say what) or ``keep``; ``reload`` tells that systemd must reload before acting.
+    Each item is ``{name, action, reasons, reload, loaded, healthcheck}``: ``action`` is
+    ``start`` (not running), ``restart`` (running from something that changed since,
+    ``reasons`` say what) or ``keep``; ``reload`` tells that systemd must reload before
+    acting; ``loaded`` whether systemd knows the service yet (in check mode a service
+    whose unit this run would write does not exist, so there is nothing to start).
     """
     host = _host(host, "service_plan")
     if not isinstance(state, Mapping) or not all(key in state for key in ("services", "units", "images", "secrets")):
@@ -170,6 +172,7 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
             action = "restart" if reasons else "keep"
         plan.append({"name": name, "action": action, "reasons": reasons if action == "restart" else [],
                      "reload": bool(facts.get("need_daemon_reload")),
+                     "loaded": facts.get("load_state", "not-found") != "not-found",
                      "healthcheck": service["healthcheck"] is not None})
     return plan
 

@@ -45,8 +45,8 @@ def actions(plan):
 def test_a_no_op_keeps_everything_in_start_order():
     plan = service_plan(CATALOG, "jove", state())
     assert plan == [
-        {"name": "db", "action": "keep", "reasons": [], "reload": False, "healthcheck": True},
-        {"name": "web", "action": "keep", "reasons": [], "reload": False, "healthcheck": False},
+        {"name": "db", "action": "keep", "reasons": [], "reload": False, "loaded": True, "healthcheck": True},
+        {"name": "web", "action": "keep", "reasons": [], "reload": False, "loaded": True, "healthcheck": False},
     ]
 
 
@@ -78,6 +78,7 @@ def test_a_changed_network_restarts_every_service_and_a_pending_reload_is_flagge
 def test_services_that_do_not_run_start_and_changes_in_this_run_restart_in_check_mode():
     plan = service_plan(CATALOG, "jove", state(services={"web": running(active="failed"), "db": {}}))
     assert actions(plan) == [("db", "start"), ("web", "start")]
+    assert [item["loaded"] for item in plan] == [False, True]
     plan = service_plan(CATALOG, "jove", state(), ["web"])
     assert actions(plan) == [("db", "keep"), ("web", "restart")]
     assert plan[1]["reasons"] == ["changed in this run"]
