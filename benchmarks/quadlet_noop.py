@@ -74,7 +74,6 @@ THEIRS = """
 """
 
 
-
 def playbook(path, extra_vars=None, skip_tags=None):
     """Run a playbook against the lab; returns (seconds, changed count on kronos)."""
     args = [str(BIN / "ansible-playbook"), *INVENTORY, str(path)]

@@ -26,7 +26,6 @@ RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 LAYERS = ("guests", "mesh", "platform", "services")
 
 
-
 def playbook(path):
     """Run a playbook on the lab: (seconds, {host: (tasks run, changed)})."""
     started = time.monotonic()

@@ -13,7 +13,8 @@ description:
     catalog, in the order to apply them; first the C(homelab) network, then every service volume
     (catalog order), then the containers, each after the same-host services it depends on and
     otherwise in catalog order.
-  - Dependencies on services of other hosts do not become C(After)/C(Requires); C(playbooks/services.yml) orders those hosts (P(homelab.stack.host_tiers#filter)).
+  - Dependencies on services of other hosts do not become C(After)/C(Requires);
+    C(playbooks/services.yml) orders those hosts (P(homelab.stack.host_tiers#filter)).
   - Returns an empty list when the host has no present service.
 positional: host
 seealso:

@@ -70,7 +70,6 @@ _PUBLISH = re.compile(
 )
 
 
-
 def _unit_text(service: str, field: str, text: str, line_break: tuple[str, str]) -> str:
     """Refuse a value that could end a line or a string in a unit (quadlet.unsafe_character).
 
