@@ -334,12 +334,47 @@ def _validation_tree(directory, new_units, target):
             path = os.path.join(directory, name)
             if regular_file(path):
                 seen.add(name)
-                with open(path) as handle:
-                    pending.append((name, handle.read()))
+                pending.append((name, read_unit_file(path)))
                 shutil.copy2(path, os.path.join(target, name))
     for filename, text in new_units.items():
         with open(os.path.join(target, filename), "w") as handle:
             handle.write(text)
+
+
+FILE_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def read_unit_file(path, label=""):
+    """The text of the unit file at ``path``, or None when there is none.
+
+    Anything but a regular file is refused before it is opened: a link could show
+    another file's content in a diff, a FIFO would block forever. The file is opened
+    without following links, so it cannot be swapped for one in between. ``label``
+    starts the error messages (``units[2]: ``).
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise QuadletError("%scannot inspect %s: %s" % (label, path, error.strerror))
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in FILE_KINDS if test(mode)), "not a regular file")
+        raise QuadletError("%s%s is %s, not a regular file: refusing to read or replace it" % (label, path, kind))
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            # Undecodable bytes cannot match the rendered text, so the file is rewritten.
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError as error:
+        raise QuadletError("%scannot read %s: %s" % (label, path, error.strerror))
 
 
 def regular_file(path):

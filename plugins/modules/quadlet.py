@@ -222,6 +222,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     find_generator,
     parse_unit,
     parse_version,
+    read_unit_file,
     render_unit,
     service_name,
     unit_filename,
@@ -239,41 +240,6 @@ UNIT_OPTIONS = dict(
     content=dict(type="str"),
 )
 STRUCTURED = ("unit", "spec", "service", "install")
-
-
-FILE_KINDS = (
-    (stat.S_ISLNK, "a symbolic link"),
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-def read_unit_file(path, label):
-    """The text of the unit file at ``path``, or None when there is none.
-
-    Anything but a regular file is refused before it is opened: a link could show
-    another file's content in a diff, a FIFO would block forever. The file is opened
-    without following links, so it cannot be swapped for one in between.
-    """
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise QuadletError("%scannot inspect %s: %s" % (label, path, error.strerror))
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in FILE_KINDS if test(mode)), "not a regular file")
-        raise QuadletError("%s%s is %s, not a regular file: refusing to read or replace it" % (label, path, kind))
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(descriptor, "rb") as handle:
-            # Undecodable bytes cannot match the rendered text, so the file is rewritten.
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError as error:
-        raise QuadletError("%scannot read %s: %s" % (label, path, error.strerror))
 
 
 class Unit:

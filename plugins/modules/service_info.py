@@ -98,7 +98,12 @@ secrets:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key, regular_file
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
+    QuadletError,
+    read_key,
+    read_unit_file,
+    regular_file,
+)
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import (
     MANAGED_KEY,
     SERVICE_LABEL,
@@ -122,10 +127,8 @@ def read_units(directory):
         path = os.path.join(directory, entry)
         if not entry.endswith(UNIT_SUFFIXES) or not regular_file(path):
             continue
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8", errors="replace")
         units[entry] = {"mtime": os.lstat(path).st_mtime,
-                        "managed": read_key(text, "Unit", MANAGED_KEY) == "true"}
+                        "managed": read_key(read_unit_file(path), "Unit", MANAGED_KEY) == "true"}
     return units
 
 
@@ -163,7 +166,10 @@ def main():
                                     "podman secret inspect")) if secret_ids else []
     except StateError as error:
         module.fail_json(msg=str(error))
-    files = read_units(module.params["path"])
+    try:
+        files = read_units(module.params["path"])
+    except QuadletError as error:
+        module.fail_json(msg=str(error))
     module.exit_json(
         changed=False,
         services={name: dict(units[name], container=containers.get(name)) for name in services},
