@@ -183,6 +183,11 @@ def render_unit(unit_type, unit=None, spec=None, service=None, install=None):
     return HEADER + "\n".join(parts)
 
 
+def ends_like_a_unit(word):
+    """Whether ``word`` ends like a unit file name (``data.volume``, ``web@1.container``)."""
+    return "." in word and word.rpartition(".")[2] in UNIT_TYPES
+
+
 def unit_filename(name, unit_type):
     """The file a unit lives in, after checking the name is a plain unit base name.
 
@@ -190,8 +195,7 @@ def unit_filename(name, unit_type):
     name reads as a reference to another unit. The service Quadlet makes from it must
     fit systemd's limit on unit names, which also keeps the file name short enough.
     """
-    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$", name) \
-            or name.rpartition(".")[2] in UNIT_TYPES and "." in name:
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$", name) or ends_like_a_unit(name):
         raise QuadletError("name: %r is not a unit base name (letters, digits, '_', '.', '@', '-'; no type suffix)"
                            % (name,))
     longest = len(service_name(name, unit_type))
@@ -305,7 +309,7 @@ def unit_references(text):
     One linear pass: a pattern with the suffix after an open-ended run retried the run
     from every position, quadratic in a long value.
     """
-    return {word for word in _UNIT_WORD.findall(text) if word.rpartition(".")[2] in UNIT_TYPES and "." in word}
+    return {word for word in _UNIT_WORD.findall(text) if ends_like_a_unit(word)}
 
 
 def _validation_tree(directory, new_units, target):
