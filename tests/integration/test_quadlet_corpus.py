@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from quadlet_generator import GENERATOR, ensure_generator, run_generator
+
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     UNIT_TYPES,
     QuadletError,
@@ -24,7 +26,6 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "fixtures" / "quadlet-e2e-cases"
-GENERATOR = ROOT / ".cache" / "bin" / "quadlet"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_file() and p.suffix[1:] in UNIT_TYPES)
 
 # The corpus is from Podman 6.0-dev; the lab's generator is Podman 5.4. Keys added since
@@ -50,20 +51,13 @@ KNOWN_DIFFERENCES = {
 
 @pytest.fixture(scope="module", autouse=True)
 def generator():
-    if not GENERATOR.exists():
-        subprocess.run([str(ROOT / "tests" / "lab" / "extract-quadlet.sh")], check=True)
-    return str(GENERATOR)
-
-
-def run(args, env):
-    result = subprocess.run(args, env=dict(os.environ, **env), capture_output=True, text=True, timeout=60, check=False)
-    return result.returncode, result.stdout, result.stderr
+    return ensure_generator()
 
 
 def outcome(generator, case, text=None):
     text = (CORPUS / case).read_text() if text is None else text
     try:
-        return "accepted", validate_units(generator, str(CORPUS), {case: text}, run)[case]
+        return "accepted", validate_units(generator, str(CORPUS), {case: text}, run_generator)[case]
     except QuadletError as error:
         return "rejected", str(error)
 

@@ -10,8 +10,8 @@ import tempfile
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-GENERATOR = ROOT / ".cache" / "bin" / "quadlet"
+from quadlet_generator import GENERATOR, ensure_generator
+
 
 WEB = {
     "name": "web",
@@ -28,8 +28,7 @@ WEB = {
 
 @pytest.fixture(scope="module", autouse=True)
 def generator():
-    if not GENERATOR.exists():
-        subprocess.run([str(ROOT / "tests" / "lab" / "extract-quadlet.sh")], check=True)
+    ensure_generator()
 
 
 def quadlet(unit_dir, check=False, env_update=None, **args):

@@ -7,14 +7,14 @@ generator; its ExecStart is read back with systemd's rules (quoting, C escapes, 
 $$), and each value must come out unchanged, with no key the unit did not declare.
 """
 
-import pathlib
 import random
 import re
-import subprocess
 import sys
 import unicodedata
 
 import pytest
+
+from quadlet_generator import ensure_generator, run_generator
 
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     QuadletError,
@@ -26,8 +26,6 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     validate_units,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-GENERATOR = ROOT / ".cache" / "bin" / "quadlet"
 IMAGE = "localhost/app:1"
 SEED = 20261202
 RANDOM_VALUES = 600
@@ -123,10 +121,7 @@ def as_run(word):
 
 def generate(units):
     """{file name: generated service text} from the real generator, over a scratch directory."""
-    def run(args, env):
-        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
-        return done.returncode, done.stdout, done.stderr
-    return validate_units(str(GENERATOR), "/nonexistent-unit-dir", units, run)
+    return validate_units(ensure_generator(), "/nonexistent-unit-dir", units, run_generator)
 
 
 def exec_start(service_text):
@@ -137,12 +132,6 @@ def exec_start(service_text):
 
 def keys(service_text):
     return {(section, key) for section, options in parse_unit(service_text).items() for key in options}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def generator():
-    if not GENERATOR.exists():
-        subprocess.run([str(ROOT / "tests" / "lab" / "extract-quadlet.sh")], check=True)
 
 
 def split_accepted(render):
