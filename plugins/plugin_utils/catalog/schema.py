@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     QuadletError,
-    describe_character,
+    check_value,
     exec_words,
     literal,
     service_name,
@@ -71,17 +71,14 @@ _PUBLISH = re.compile(
 
 
 def _unit_text(service: str, field: str, text: str, line_break: tuple[str, str]) -> str:
-    """Refuse a value that could end a line or a string in a unit (quadlet.unsafe_character).
+    """Refuse a value that could end a line or a string in a unit (quadlet.check_value).
 
     A line break keeps wave one's wording, ``line_break`` = (field, problem); every other
-    unsafe character is named with the exact field it was found in.
+    unsafe character gets the module's message, with the exact field it was found in.
     """
-    char = unsafe_character(text)
-    if char is None:
-        return text
-    if char in "\n\r":
+    if unsafe_character(text) in ("\n", "\r"):
         raise _error(service, *line_break)
-    raise _error(service, field, f"contains {describe_character(char)}, which cannot be written into a unit")
+    return _quadlet(service, check_value, text, field)
 
 
 def _quadlet(service: str, rule, *args):
