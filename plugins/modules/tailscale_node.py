@@ -51,12 +51,15 @@ options:
   advertise_routes:
     description:
       - Subnet routes (CIDRs) to advertise; an empty list stops advertising subnets.
-      - Each item must be a network address such as C(10.0.0.0/24); use O(advertise_exit_node) rather than C(0.0.0.0/0) or C(::/0).
+      - Each item must be a network address with its prefix length such as C(10.0.0.0/24) (not C(10.0.0.5/24)); a single
+        address such as C(10.0.0.5) is the host route C(10.0.0.5/32).
+      - Use O(advertise_exit_node) rather than C(0.0.0.0/0) or C(::/0).
     type: list
     elements: str
   advertise_tags:
     description:
-      - ACL tags to advertise, each starting with C(tag:); an empty list removes them.
+      - ACL tags to advertise, each C(tag:<name>), the name a letter followed by letters, digits or dashes; an empty
+        list removes them.
       - Changing them runs C(tailscale up) (see the description).
     type: list
     elements: str
@@ -79,7 +82,7 @@ options:
     type: bool
   login_server:
     description:
-      - Base URL of the control server, for example a Headscale server.
+      - Base URL (C(https://) or C(http://)) of the control server, for example a Headscale server.
       - Only applied when the node logs in; a logged-in node with another control server fails the task.
     type: str
   tailscale_command:
@@ -160,47 +163,22 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_settings import (
+    DEFAULT_CONTROL_URL,
+    EXIT_ROUTES,
+    SettingError,
+    check_exit_node,
+    check_login_server,
+    normalize_routes,
+    normalize_tags,
+    normalize_url,
+    setting_problems,
+)
 
 MASK = "********"
-DEFAULT_CONTROL_URL = "https://controlplane.tailscale.com"
-EXIT_ROUTES = ("0.0.0.0/0", "::/0")
 SETTINGS = ("hostname", "advertise_routes", "advertise_tags", "accept_routes", "advertise_exit_node",
             "exit_node", "ssh", "accept_dns", "login_server")
 BOOL_FLAGS = (("accept_routes", "accept-routes"), ("accept_dns", "accept-dns"), ("ssh", "ssh"))
-
-
-class SettingError(Exception):
-    """A problem with one option; the message names it."""
-
-
-def normalize_routes(routes):
-    """Validated, canonical, sorted CIDRs; raises SettingError naming the bad item."""
-    result = []
-    for item in routes:
-        try:
-            network = ipaddress.ip_network(str(item).strip(), strict=True)
-        except ValueError as error:
-            raise SettingError("advertise_routes: %r is not a valid network address in CIDR form (%s)" % (item, error)) from error
-        if str(network) in EXIT_ROUTES:
-            raise SettingError("advertise_routes: %s is a default route; use advertise_exit_node=true instead" % network)
-        if str(network) not in result:
-            result.append(str(network))
-    return sorted(result)
-
-
-def normalize_tags(tags):
-    result = []
-    for tag in tags:
-        tag = str(tag).strip()
-        if not tag.startswith("tag:") or len(tag) == len("tag:"):
-            raise SettingError("advertise_tags: %r must start with 'tag:' followed by a name" % tag)
-        if tag not in result:
-            result.append(tag)
-    return sorted(result)
-
-
-def normalize_url(url):
-    return (url or DEFAULT_CONTROL_URL).rstrip("/")
 
 
 def peers_of(status):
@@ -271,6 +249,7 @@ def desired_settings(params, prefs, status):
     if params.get("advertise_tags") is not None:
         wanted["advertise_tags"] = normalize_tags(params["advertise_tags"])
     if params.get("login_server") is not None:
+        check_login_server(params["login_server"])
         wanted["login_server"] = normalize_url(params["login_server"])
     before = current_settings(prefs, status)
     after = dict(before, **wanted)
@@ -283,9 +262,8 @@ def desired_settings(params, prefs, status):
             after["exit_node"] = exit_node
         elif not exit_node:
             after["exit_node"] = ""
-    if after["exit_node"] and after["advertise_exit_node"]:
-        raise SettingError("exit_node: a node cannot use an exit node (%s) while advertising itself with advertise_exit_node"
-                           % after["exit_node"])
+    # Checked on the settings the node would end with: either may already be set on it.
+    check_exit_node(after["exit_node"], after["advertise_exit_node"])
     changed = [name for name in SETTINGS if after[name] != before[name]]
     after["state"] = "up"
     return before, after, changed
@@ -440,8 +418,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if module.params["timeout"] <= 0:
-        module.fail_json(msg="timeout: must be a positive number of seconds, got %s" % module.params["timeout"])
+    # The rules that need no look at the node, before the node is read.
+    problems = setting_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     node = TailscaleNode(module)
     prefs, status = node.read()
     try:
