@@ -189,6 +189,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.homelab.stack.plugins.module_utils.tailscale import TailscaleClient, TailscaleError
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_status import parse_status
 from ansible_collections.homelab.stack.plugins.plugin_utils.hostnames import normalise_hostname
 
 # lastSeen is refreshed by the control server about every 10 minutes, so a device seen
@@ -198,8 +199,6 @@ ONLINE_WINDOW = datetime.timedelta(minutes=15)
 NODE_ID_ENDING = "CNTRL"
 FUNNEL_INGRESS = "funnel-ingress-node"
 MULLVAD_SUFFIX = ".mullvad.ts.net"
-# Go's zero time.Time: what `tailscale status --json` shows for a value it does not have.
-GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 NO_PARTIAL = "no Tailscale host was added (the device list comes from this one request, so there is no partial inventory)"
 
 
@@ -342,42 +341,19 @@ def device_from_api(device, now):
 
 def devices_from_status(status):
     """The records of ``tailscale status --json``: its ``Self`` and every ``Peer``."""
-    if not isinstance(status, dict):
-        raise ValueError("expected a JSON object")
-    state = status.get("BackendState")
-    if state != "Running":
-        raise ValueError("Tailscale is not running on the controller (BackendState: %s)" % state)
-    peers = status.get("Peer") or {}
-    if not isinstance(peers, dict):
-        raise ValueError("'Peer' is not an object")
-    nodes = [status["Self"]] if isinstance(status.get("Self"), dict) else []
-    return [_record_from_peer(node) for node in nodes + list(peers.values())]
+    parsed = parse_status(status)
+    if parsed["backend_state"] != "Running":
+        raise ValueError("Tailscale is not running on the controller (BackendState: %s)" % status.get("BackendState"))
+    nodes = [parsed["self"]] if parsed["self"] else []
+    return [_record_from_node(node) for node in nodes + parsed["peers"]]
 
 
-def _record_from_peer(peer):
-    if not isinstance(peer, dict) or not peer.get("ID"):
+def _record_from_node(node):
+    if not node["id"]:
         raise ValueError("a peer without ID")
-    ips = list(peer.get("TailscaleIPs") or [])
-    own = {ip + ("/128" if ":" in ip else "/32") for ip in ips}
-    if peer.get("AllowedIPs") is not None:
-        routes = [prefix for prefix in peer["AllowedIPs"] if prefix not in own]
-    else:
-        routes = list(peer.get("PrimaryRoutes") or [])
-    last_seen = peer.get("LastSeen")
-    return {
-        "id": str(peer["ID"]),
-        "hostname": peer.get("HostName") or "",
-        "dns_name": (peer.get("DNSName") or "").rstrip("."),
-        "ips": ips,
-        "os": peer.get("OS") or "",
-        "online": peer.get("Online") is True,
-        "tags": [strip_tag(tag) for tag in peer.get("Tags") or []],
-        "routes": routes,
-        "advertised_routes": None,
-        "last_seen": last_seen if last_seen and last_seen != GO_ZERO_TIME else None,
-        "authorized": True,  # the local client only sees authorized peers
-        "external": peer.get("ShareeNode") is True,
-    }
+    return dict(node, tags=[strip_tag(tag) for tag in node["tags"]],
+                advertised_routes=None,  # the local client does not know them
+                authorized=True)  # and only sees authorized peers
 
 
 def strip_tag(tag):

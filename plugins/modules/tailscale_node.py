@@ -174,6 +174,13 @@ from ansible_collections.homelab.stack.plugins.module_utils.tailscale_settings i
     normalize_url,
     setting_problems,
 )
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_status import (
+    is_named,
+    parse_node,
+    parse_status,
+    peer_by_id,
+    peer_objects,
+)
 
 MASK = "********"
 SETTINGS = ("hostname", "advertise_routes", "advertise_tags", "accept_routes", "advertise_exit_node",
@@ -181,17 +188,9 @@ SETTINGS = ("hostname", "advertise_routes", "advertise_tags", "accept_routes", "
 BOOL_FLAGS = (("accept_routes", "accept-routes"), ("accept_dns", "accept-dns"), ("ssh", "ssh"))
 
 
-def peers_of(status):
-    return list((status.get("Peer") or {}).values())
-
-
 def find_peer(status, value):
-    """The peer whose Tailscale IP, host name or DNS name is value, or None."""
-    for peer in peers_of(status):
-        dns = (peer.get("DNSName") or "").rstrip(".")
-        if value in (peer.get("TailscaleIPs") or []) or value in (peer.get("HostName"), dns, dns.split(".")[0]):
-            return peer
-    return None
+    """The peer, as the status has it, whose Tailscale IP, host name or MagicDNS name is value, or None."""
+    return next((peer for peer in peer_objects(status) if is_named(parse_node(peer), value)), None)
 
 
 def current_exit_node(prefs, status):
@@ -201,11 +200,10 @@ def current_exit_node(prefs, status):
     node_id = prefs.get("ExitNodeID") or ""
     if not node_id:
         return "", ""
-    for peer in peers_of(status):
-        if peer.get("ID") == node_id:
-            ips = peer.get("TailscaleIPs") or []
-            return peer.get("HostName") or node_id, ips[0] if ips else node_id
-    return node_id, node_id
+    peer = peer_by_id(parse_status(status), node_id)
+    if peer is None:
+        return node_id, node_id
+    return peer["hostname"] or node_id, peer["ips"][0] if peer["ips"] else node_id
 
 
 def exit_node_matches(wanted, prefs, status):
@@ -214,18 +212,19 @@ def exit_node_matches(wanted, prefs, status):
     if prefs.get("ExitNodeIP"):
         return wanted == prefs["ExitNodeIP"]
     peer = find_peer(status, wanted)
-    return bool(peer) and bool(prefs.get("ExitNodeID")) and peer.get("ID") == prefs["ExitNodeID"]
+    return bool(peer) and bool(prefs.get("ExitNodeID")) and parse_node(peer)["id"] == prefs["ExitNodeID"]
 
 
 def current_settings(prefs, status):
     """The managed settings as the node has them."""
     routes = [str(r) for r in prefs.get("AdvertiseRoutes") or []]
-    self_node = status.get("Self") or {}
-    logged_in = not prefs.get("LoggedOut") and status.get("BackendState") != "NeedsLogin"
+    node = parse_status(status)
+    own = node["self"] or parse_node({})
+    logged_in = not prefs.get("LoggedOut") and node["backend_state"] != "NeedsLogin"
     return {
         "state": "up" if logged_in and prefs.get("WantRunning") else "down",
-        "backend_state": status.get("BackendState") or "",
-        "hostname": prefs.get("Hostname") or self_node.get("HostName") or "",
+        "backend_state": node["backend_state"],
+        "hostname": prefs.get("Hostname") or own["hostname"],
         "advertise_routes": sorted(r for r in routes if r not in EXIT_ROUTES),
         "advertise_tags": sorted(prefs.get("AdvertiseTags") or []),
         "accept_routes": bool(prefs.get("RouteAll")),
@@ -234,7 +233,7 @@ def current_settings(prefs, status):
         "ssh": bool(prefs.get("RunSSH")),
         "accept_dns": bool(prefs.get("CorpDNS")),
         "login_server": normalize_url(prefs.get("ControlURL")),
-        "tailscale_ips": list(self_node.get("TailscaleIPs") or []),
+        "tailscale_ips": own["ips"],
     }
 
 
@@ -334,12 +333,13 @@ def plan(params, prefs, status):
             after["backend_state"] = "Stopped"
         return before, after, commands
     before, after, changed = desired_settings(params, prefs, status)
-    needs_login = bool(prefs.get("LoggedOut")) or status.get("BackendState") in ("NeedsLogin", "NoState")
+    backend_state = parse_status(status)["backend_state"]
+    needs_login = bool(prefs.get("LoggedOut")) or backend_state in ("NeedsLogin", "NoState")
     login_server_given = params.get("login_server") is not None
     if needs_login:
         if not params.get("auth_key"):
             raise SettingError("auth_key: the node is not logged in (BackendState %s); auth_key is required to join it"
-                               % (status.get("BackendState") or "unknown"))
+                               % (backend_state or "unknown"))
         command = ["up", "--authkey=%s" % params["auth_key"]] + up_flags(after, changed, prefs, status, login_server_given)
         command.append("--timeout=%ss" % params["timeout"])
         after["backend_state"] = "Running"
@@ -396,7 +396,14 @@ class TailscaleNode:
         return None
 
     def read(self):
-        return self.read_json(["debug", "prefs"]) or {}, self.read_json(["status", "--json"]) or {}
+        prefs = self.read_json(["debug", "prefs"]) or {}
+        status = self.read_json(["status", "--json"]) or {}
+        try:
+            parse_status(status)
+        except ValueError as error:
+            self.module.fail_json(msg="`%s` printed a status of another shape: %s"
+                                  % (" ".join(self.display(["status", "--json"])), error))
+        return prefs, status
 
 
 def main():
