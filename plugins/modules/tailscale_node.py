@@ -218,12 +218,12 @@ def exit_node_matches(wanted, prefs, status):
 def current_settings(prefs, status):
     """The managed settings as the node has them."""
     routes = [str(r) for r in prefs.get("AdvertiseRoutes") or []]
-    node = parse_status(status)
-    own = node["self"] or parse_node({})
-    logged_in = not prefs.get("LoggedOut") and node["backend_state"] != "NeedsLogin"
+    parsed = parse_status(status)
+    own = parsed["self"] or parse_node({})
+    logged_in = not prefs.get("LoggedOut") and parsed["backend_state"] != "NeedsLogin"
     return {
         "state": "up" if logged_in and prefs.get("WantRunning") else "down",
-        "backend_state": node["backend_state"],
+        "backend_state": parsed["backend_state"],
         "hostname": prefs.get("Hostname") or own["hostname"],
         "advertise_routes": sorted(r for r in routes if r not in EXIT_ROUTES),
         "advertise_tags": sorted(prefs.get("AdvertiseTags") or []),
