@@ -122,10 +122,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.plugins.inventory import BaseInventoryPlugin
 
 from ansible_collections.homelab.stack.plugins.module_utils.proxmox import ProxmoxAuthError, ProxmoxClient, ProxmoxError
 from ansible_collections.homelab.stack.plugins.plugin_utils.hostnames import normalise_hostname
+from ansible_collections.homelab.stack.plugins.plugin_utils.inventory_source import CachedConstructedSource
 
 GUEST_TYPES = ("qemu", "lxc")
 # The answer PVE gives for a VM whose agent is switched off in its config: a choice, not a fault.
@@ -282,7 +283,7 @@ def _describe(guest):
     return "%s %d %r on %s" % (guest["type"], guest["vmid"], guest.get("name") or "", guest.get("node"))
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(BaseInventoryPlugin, CachedConstructedSource):
     """Builds the inventory from one cluster snapshot: /cluster/resources, /cluster/status
     and the addresses of running guests (cached as a whole when the cache is on)."""
 
@@ -309,20 +310,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except ValueError as exc:
             raise AnsibleParserError("%s: %s" % (self.NAME, exc)) from exc
 
-        cache_key = self.get_cache_key(path)
-        use_cache = self.get_option("cache") and cache
-        update_cache = self.get_option("cache") and not cache
-        snapshot = None
         self.requests_made = 0
-        if use_cache:
-            try:
-                snapshot = self._cache[cache_key]
-            except KeyError:
-                update_cache = True
-        if snapshot is None:
-            snapshot = self._read_cluster(path)
-        if update_cache:
-            self._cache[cache_key] = snapshot
+        snapshot = self.read_through_cache(path, cache, lambda: self._read_cluster(path))
         self._populate(snapshot, networks)
 
     # Reading the cluster
@@ -454,10 +443,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # hold template characters, and inventory values are not templated as trusted.
         for key, value in variables.items():
             self.inventory.set_variable(host, key, value)
-        strict = self.get_option("strict")
-        self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
-        self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
-        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
+        self.construct_host(host, variables)
 
 
 def _fetch_addresses(client, guest):

@@ -185,11 +185,13 @@ import subprocess
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.homelab.stack.plugins.module_utils.tailscale import TailscaleClient, TailscaleError
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_status import parse_status
 from ansible_collections.homelab.stack.plugins.plugin_utils.hostnames import normalise_hostname
+from ansible_collections.homelab.stack.plugins.plugin_utils.inventory_source import CachedConstructedSource
 
 # lastSeen is refreshed by the control server about every 10 minutes, so a device seen
 # within the last 15 minutes is taken to be connected (see the notes in DOCUMENTATION).
@@ -198,12 +200,10 @@ ONLINE_WINDOW = datetime.timedelta(minutes=15)
 NODE_ID_ENDING = "CNTRL"
 FUNNEL_INGRESS = "funnel-ingress-node"
 MULLVAD_SUFFIX = ".mullvad.ts.net"
-# Go's zero time.Time: what `tailscale status --json` shows for a value it does not have.
-GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 NO_PARTIAL = "no Tailscale host was added (the device list comes from this one request, so there is no partial inventory)"
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(BaseInventoryPlugin, CachedConstructedSource):
     """Tailscale devices as hosts, from the API or from the local ``tailscale`` client."""
 
     NAME = "homelab.stack.tailscale"
@@ -215,22 +215,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        cache_key = self.get_cache_key(path)
-        # The usual pattern for Cacheable: read the cache only when both the user and the
-        # caller allow it; a caller that forbids it (refresh_inventory, --flush-cache) gets
-        # fresh data, which is then written back.
-        use_cache = self.get_option("cache") and cache
-        update_cache = self.get_option("cache") and not cache
-        records = None
-        if use_cache:
-            try:
-                records = self._cache[cache_key]
-            except KeyError:
-                update_cache = True
-        if records is None:
-            records = self._fetch()
-        if update_cache:
-            self._cache[cache_key] = records
+        records = self.read_through_cache(path, cache, self._fetch)
         self._populate(records)
 
     def _option(self, name):
@@ -288,7 +273,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.display.vvv("%s: skipping %s (%s): %s" % (self.NAME, record["hostname"], record["id"], reason))
             else:
                 kept.append(record)
-        strict = self.get_option("strict")
         for name, record in zip(host_names(kept), kept):
             self.inventory.add_host(name)
             # Device names and tags are set by tailnet members: marked unsafe so that Ansible
@@ -300,10 +284,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_child(group, name)
             # With the variables of every source so far, so that a static inventory's
             # variables of the same host can be used in compose, groups and keyed_groups.
-            hostvars = self.inventory.get_host(name).get_vars()
-            self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+            self.construct_host(name, self.inventory.get_host(name).get_vars())
 
 
 # Device records: one shape for both sources, so that the cache, the filters and the
@@ -342,42 +323,19 @@ def device_from_api(device, now):
 
 def devices_from_status(status):
     """The records of ``tailscale status --json``: its ``Self`` and every ``Peer``."""
-    if not isinstance(status, dict):
-        raise ValueError("expected a JSON object")
-    state = status.get("BackendState")
-    if state != "Running":
-        raise ValueError("Tailscale is not running on the controller (BackendState: %s)" % state)
-    peers = status.get("Peer") or {}
-    if not isinstance(peers, dict):
-        raise ValueError("'Peer' is not an object")
-    nodes = [status["Self"]] if isinstance(status.get("Self"), dict) else []
-    return [_record_from_peer(node) for node in nodes + list(peers.values())]
+    parsed = parse_status(status)
+    if parsed["backend_state"] != "Running":
+        raise ValueError("Tailscale is not running on the controller (BackendState: %s)" % status.get("BackendState"))
+    nodes = [parsed["self"]] if parsed["self"] else []
+    return [_record_from_node(node) for node in nodes + parsed["peers"]]
 
 
-def _record_from_peer(peer):
-    if not isinstance(peer, dict) or not peer.get("ID"):
+def _record_from_node(node):
+    if not node["id"]:
         raise ValueError("a peer without ID")
-    ips = list(peer.get("TailscaleIPs") or [])
-    own = {ip + ("/128" if ":" in ip else "/32") for ip in ips}
-    if peer.get("AllowedIPs") is not None:
-        routes = [prefix for prefix in peer["AllowedIPs"] if prefix not in own]
-    else:
-        routes = list(peer.get("PrimaryRoutes") or [])
-    last_seen = peer.get("LastSeen")
-    return {
-        "id": str(peer["ID"]),
-        "hostname": peer.get("HostName") or "",
-        "dns_name": (peer.get("DNSName") or "").rstrip("."),
-        "ips": ips,
-        "os": peer.get("OS") or "",
-        "online": peer.get("Online") is True,
-        "tags": [strip_tag(tag) for tag in peer.get("Tags") or []],
-        "routes": routes,
-        "advertised_routes": None,
-        "last_seen": last_seen if last_seen and last_seen != GO_ZERO_TIME else None,
-        "authorized": True,  # the local client only sees authorized peers
-        "external": peer.get("ShareeNode") is True,
-    }
+    return dict(node, tags=[strip_tag(tag) for tag in node["tags"]],
+                advertised_routes=None,  # the local client does not know them
+                authorized=True)  # and only sees authorized peers
 
 
 def strip_tag(tag):

@@ -51,12 +51,15 @@ options:
   advertise_routes:
     description:
       - Subnet routes (CIDRs) to advertise; an empty list stops advertising subnets.
-      - Each item must be a network address such as C(10.0.0.0/24); use O(advertise_exit_node) rather than C(0.0.0.0/0) or C(::/0).
+      - Each item must be a network address with its prefix length such as C(10.0.0.0/24) (not C(10.0.0.5/24)); a single
+        address such as C(10.0.0.5) is the host route C(10.0.0.5/32).
+      - Use O(advertise_exit_node) rather than C(0.0.0.0/0) or C(::/0).
     type: list
     elements: str
   advertise_tags:
     description:
-      - ACL tags to advertise, each starting with C(tag:); an empty list removes them.
+      - ACL tags to advertise, each C(tag:<name>), the name a letter followed by letters, digits or dashes; an empty
+        list removes them.
       - Changing them runs C(tailscale up) (see the description).
     type: list
     elements: str
@@ -79,7 +82,7 @@ options:
     type: bool
   login_server:
     description:
-      - Base URL of the control server, for example a Headscale server.
+      - Base URL (C(https://) or C(http://)) of the control server, for example a Headscale server.
       - Only applied when the node logs in; a logged-in node with another control server fails the task.
     type: str
   tailscale_command:
@@ -160,60 +163,34 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_settings import (
+    DEFAULT_CONTROL_URL,
+    EXIT_ROUTES,
+    SettingError,
+    check_exit_node,
+    check_login_server,
+    normalize_routes,
+    normalize_tags,
+    normalize_url,
+    setting_problems,
+)
+from ansible_collections.homelab.stack.plugins.module_utils.tailscale_status import (
+    is_named,
+    parse_node,
+    parse_status,
+    peer_by_id,
+    peer_objects,
+)
 
 MASK = "********"
-DEFAULT_CONTROL_URL = "https://controlplane.tailscale.com"
-EXIT_ROUTES = ("0.0.0.0/0", "::/0")
 SETTINGS = ("hostname", "advertise_routes", "advertise_tags", "accept_routes", "advertise_exit_node",
             "exit_node", "ssh", "accept_dns", "login_server")
 BOOL_FLAGS = (("accept_routes", "accept-routes"), ("accept_dns", "accept-dns"), ("ssh", "ssh"))
 
 
-class SettingError(Exception):
-    """A problem with one option; the message names it."""
-
-
-def normalize_routes(routes):
-    """Validated, canonical, sorted CIDRs; raises SettingError naming the bad item."""
-    result = []
-    for item in routes:
-        try:
-            network = ipaddress.ip_network(str(item).strip(), strict=True)
-        except ValueError as error:
-            raise SettingError("advertise_routes: %r is not a valid network address in CIDR form (%s)" % (item, error)) from error
-        if str(network) in EXIT_ROUTES:
-            raise SettingError("advertise_routes: %s is a default route; use advertise_exit_node=true instead" % network)
-        if str(network) not in result:
-            result.append(str(network))
-    return sorted(result)
-
-
-def normalize_tags(tags):
-    result = []
-    for tag in tags:
-        tag = str(tag).strip()
-        if not tag.startswith("tag:") or len(tag) == len("tag:"):
-            raise SettingError("advertise_tags: %r must start with 'tag:' followed by a name" % tag)
-        if tag not in result:
-            result.append(tag)
-    return sorted(result)
-
-
-def normalize_url(url):
-    return (url or DEFAULT_CONTROL_URL).rstrip("/")
-
-
-def peers_of(status):
-    return list((status.get("Peer") or {}).values())
-
-
 def find_peer(status, value):
-    """The peer whose Tailscale IP, host name or DNS name is value, or None."""
-    for peer in peers_of(status):
-        dns = (peer.get("DNSName") or "").rstrip(".")
-        if value in (peer.get("TailscaleIPs") or []) or value in (peer.get("HostName"), dns, dns.split(".")[0]):
-            return peer
-    return None
+    """The peer, as the status has it, whose Tailscale IP, host name or MagicDNS name is value, or None."""
+    return next((peer for peer in peer_objects(status) if is_named(parse_node(peer), value)), None)
 
 
 def current_exit_node(prefs, status):
@@ -223,11 +200,10 @@ def current_exit_node(prefs, status):
     node_id = prefs.get("ExitNodeID") or ""
     if not node_id:
         return "", ""
-    for peer in peers_of(status):
-        if peer.get("ID") == node_id:
-            ips = peer.get("TailscaleIPs") or []
-            return peer.get("HostName") or node_id, ips[0] if ips else node_id
-    return node_id, node_id
+    peer = peer_by_id(parse_status(status), node_id)
+    if peer is None:
+        return node_id, node_id
+    return peer["hostname"] or node_id, peer["ips"][0] if peer["ips"] else node_id
 
 
 def exit_node_matches(wanted, prefs, status):
@@ -236,18 +212,19 @@ def exit_node_matches(wanted, prefs, status):
     if prefs.get("ExitNodeIP"):
         return wanted == prefs["ExitNodeIP"]
     peer = find_peer(status, wanted)
-    return bool(peer) and bool(prefs.get("ExitNodeID")) and peer.get("ID") == prefs["ExitNodeID"]
+    return bool(peer) and bool(prefs.get("ExitNodeID")) and parse_node(peer)["id"] == prefs["ExitNodeID"]
 
 
 def current_settings(prefs, status):
     """The managed settings as the node has them."""
     routes = [str(r) for r in prefs.get("AdvertiseRoutes") or []]
-    self_node = status.get("Self") or {}
-    logged_in = not prefs.get("LoggedOut") and status.get("BackendState") != "NeedsLogin"
+    parsed = parse_status(status)
+    own = parsed["self"] or parse_node({})
+    logged_in = not prefs.get("LoggedOut") and parsed["backend_state"] != "NeedsLogin"
     return {
         "state": "up" if logged_in and prefs.get("WantRunning") else "down",
-        "backend_state": status.get("BackendState") or "",
-        "hostname": prefs.get("Hostname") or self_node.get("HostName") or "",
+        "backend_state": parsed["backend_state"],
+        "hostname": prefs.get("Hostname") or own["hostname"],
         "advertise_routes": sorted(r for r in routes if r not in EXIT_ROUTES),
         "advertise_tags": sorted(prefs.get("AdvertiseTags") or []),
         "accept_routes": bool(prefs.get("RouteAll")),
@@ -256,7 +233,7 @@ def current_settings(prefs, status):
         "ssh": bool(prefs.get("RunSSH")),
         "accept_dns": bool(prefs.get("CorpDNS")),
         "login_server": normalize_url(prefs.get("ControlURL")),
-        "tailscale_ips": list(self_node.get("TailscaleIPs") or []),
+        "tailscale_ips": own["ips"],
     }
 
 
@@ -271,6 +248,7 @@ def desired_settings(params, prefs, status):
     if params.get("advertise_tags") is not None:
         wanted["advertise_tags"] = normalize_tags(params["advertise_tags"])
     if params.get("login_server") is not None:
+        check_login_server(params["login_server"])
         wanted["login_server"] = normalize_url(params["login_server"])
     before = current_settings(prefs, status)
     after = dict(before, **wanted)
@@ -283,9 +261,8 @@ def desired_settings(params, prefs, status):
             after["exit_node"] = exit_node
         elif not exit_node:
             after["exit_node"] = ""
-    if after["exit_node"] and after["advertise_exit_node"]:
-        raise SettingError("exit_node: a node cannot use an exit node (%s) while advertising itself with advertise_exit_node"
-                           % after["exit_node"])
+    # Checked on the settings the node would end with: either may already be set on it.
+    check_exit_node(after["exit_node"], after["advertise_exit_node"])
     changed = [name for name in SETTINGS if after[name] != before[name]]
     after["state"] = "up"
     return before, after, changed
@@ -356,12 +333,13 @@ def plan(params, prefs, status):
             after["backend_state"] = "Stopped"
         return before, after, commands
     before, after, changed = desired_settings(params, prefs, status)
-    needs_login = bool(prefs.get("LoggedOut")) or status.get("BackendState") in ("NeedsLogin", "NoState")
+    backend_state = parse_status(status)["backend_state"]
+    needs_login = bool(prefs.get("LoggedOut")) or backend_state in ("NeedsLogin", "NoState")
     login_server_given = params.get("login_server") is not None
     if needs_login:
         if not params.get("auth_key"):
             raise SettingError("auth_key: the node is not logged in (BackendState %s); auth_key is required to join it"
-                               % (status.get("BackendState") or "unknown"))
+                               % (backend_state or "unknown"))
         command = ["up", "--authkey=%s" % params["auth_key"]] + up_flags(after, changed, prefs, status, login_server_given)
         command.append("--timeout=%ss" % params["timeout"])
         after["backend_state"] = "Running"
@@ -418,7 +396,14 @@ class TailscaleNode:
         return None
 
     def read(self):
-        return self.read_json(["debug", "prefs"]) or {}, self.read_json(["status", "--json"]) or {}
+        prefs = self.read_json(["debug", "prefs"]) or {}
+        status = self.read_json(["status", "--json"]) or {}
+        try:
+            parse_status(status)
+        except ValueError as error:
+            self.module.fail_json(msg="`%s` printed a status of another shape: %s"
+                                  % (" ".join(self.display(["status", "--json"])), error))
+        return prefs, status
 
 
 def main():
@@ -440,8 +425,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if module.params["timeout"] <= 0:
-        module.fail_json(msg="timeout: must be a positive number of seconds, got %s" % module.params["timeout"])
+    # The rules that need no look at the node, before the node is read.
+    problems = setting_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     node = TailscaleNode(module)
     prefs, status = node.read()
     try:
