@@ -34,6 +34,9 @@ attributes:
     support: full
     platforms: posix
     description: Runs where it can reach the API, usually the controller (C(delegate_to=localhost)).
+requirements:
+  - requests
+  - proxmoxer
 extends_documentation_fragment:
   - homelab.stack.proxmox.MODULES
 options:
@@ -251,10 +254,10 @@ settings:
 import re
 import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
-    ProxmoxError, client_from_module, module_argument_spec,
+    HAS_PROXMOXER, HAS_REQUESTS, ProxmoxError, client_from_module, module_argument_spec,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.proxmox_config import (
     LXC_DISK, QEMU_DISK, ConfigValueError, agent_enabled, disk_size, format_size, is_disk_volume, memory_mib,
@@ -729,6 +732,8 @@ def main():
         purge=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS or not HAS_PROXMOXER:
+        module.fail_json(msg=missing_required_lib("proxmoxer" if HAS_REQUESTS else "requests"))
     try:
         sizes = check_options(module.params)
     except GuestError as exc:
