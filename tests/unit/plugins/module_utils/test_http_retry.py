@@ -21,7 +21,9 @@ def policy(session=None, **options):
     options.setdefault("backoff", 0.5)
     options.setdefault("statuses", (502, 503))
     session = mount_retries(session or requests.Session(), on_retry=lambda: counted.append(1), **options)
-    return session.get_adapter("https://pve.lan").max_retries, counted
+    retry = session.get_adapter("https://pve.lan").max_retries
+    assert isinstance(retry, RetryPolicy)
+    return retry, counted
 
 
 def test_the_nth_retry_waits_backoff_times_two_to_the_n_minus_one():
