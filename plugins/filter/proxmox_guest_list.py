@@ -21,7 +21,7 @@ description:
     without C(vmid), or the same C(vmid)), when a key does not fit the guest's type (the same rule as
     the M(homelab.stack.proxmox_guest) module), or when a started guest has no address for the SSH
     wait while O(wait_for_ssh) is on. The whole list is checked before the role applies its first guest.
-positional: _input, defaults
+positional: defaults
 options:
   _input:
     description: The guests, one dict each (the M(homelab.stack.proxmox_guest) options plus C(ssh_host) and C(ssh_port)).
