@@ -34,6 +34,7 @@ description:
   - The inventory file name must end in C(proxmox.yml) or C(proxmox.yaml).
 requirements:
   - requests
+  - proxmoxer
 extends_documentation_fragment:
   - homelab.stack.proxmox
   - constructed

@@ -2,16 +2,17 @@
 """The collection's one client for the Proxmox VE API (``/api2/json``).
 
 Used by the homelab.stack.proxmox inventory plugin and the homelab.stack.proxmox_guest
-module. It keeps one ``requests`` session, so connections stay open between calls (a pool
-sized to the caller's concurrency), authenticates with an API token or a ticket, retries
-what is safe to retry (reads only, never a write the server may have seen), follows task
+module, and built on proxmoxer: its ``requests`` session and its two ways to
+authenticate (an API token, or a ticket cookie with the CSRF token on writes, renewed
+after an hour). On that session the client mounts the collection's retry policy
+(``http_retry``: reads only, never a write the server may have seen) with a connection
+pool sized to the caller's concurrency, counts every request it sends, follows task
 UPIDs, and turns every failure into ProxmoxError or ProxmoxAuthError with a message that
 can be shown to the user as it is.
 
-It talks HTTP with ``requests`` itself rather than through proxmoxer: the inventory's
-request budget needs every request counted and the connection pool sized to its
-concurrency, and both plugin kinds need the same retry rule and error texts, which
-proxmoxer's session does not offer.
+Answers are decoded here rather than by proxmoxer's ``ProxmoxResource``, which returns an
+answer that is not JSON as data, leaves the method and path out of its errors and only
+builds ``https`` URLs.
 """
 
 from __future__ import annotations
@@ -20,17 +21,31 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
+
 try:
     import requests
-    from requests.adapters import HTTPAdapter
     import urllib3
 except ImportError:  # ansible-test sanity imports module_utils without extra packages
     requests = None
     urllib3 = None
-    HTTPAdapter = None
     HAS_REQUESTS = False
 else:
     HAS_REQUESTS = True
+
+PROXMOXER_IMPORT_ERROR = None
+if HAS_REQUESTS:  # proxmoxer's https backend exits the process when requests is missing
+    try:
+        from proxmoxer.backends.https import ProxmoxHttpSession, ProxmoxHTTPApiTokenAuth, ProxmoxHTTPAuth, ProxmoxHTTPAuthBase
+        from proxmoxer.tools import Tasks
+    except ImportError as exc:
+        PROXMOXER_IMPORT_ERROR = exc
+if not HAS_REQUESTS or PROXMOXER_IMPORT_ERROR is not None:
+    ProxmoxHttpSession = ProxmoxHTTPApiTokenAuth = ProxmoxHTTPAuthBase = Tasks = None
+    ProxmoxHTTPAuth = object
+    HAS_PROXMOXER = False
+else:
+    HAS_PROXMOXER = True
 
 DEFAULT_PORT = 8006
 API_PREFIX = "/api2/json"
@@ -83,11 +98,11 @@ def normalise_url(url):
 
 
 class ProxmoxClient:
-    """A kept-alive session to one Proxmox VE cluster.
+    """A kept-alive proxmoxer session to one Proxmox VE cluster.
 
     Authenticates with an API token (``token_id`` and ``token_secret``, preferred: no
     login request, no expiry) or with ``user`` and ``password`` (one login request to
-    ``/access/ticket``, then the ``PVEAuthCookie`` cookie and, for writes, the
+    ``/access/ticket`` on first use, then the ``PVEAuthCookie`` cookie and, for writes, the
     ``CSRFPreventionToken`` header). ``requests_made`` counts every HTTP request sent,
     retries and the login included. Safe to share between threads once logged in; the
     login itself is serialised.
@@ -97,16 +112,17 @@ class ProxmoxClient:
                  validate_certs=True, timeout=10, retries=2, backoff=0.5, pool_size=10):
         if not HAS_REQUESTS:
             raise ProxmoxError("the Python library 'requests' is required to talk to the Proxmox VE API")
+        if not HAS_PROXMOXER:
+            raise ProxmoxError("the Python library 'proxmoxer' is required to talk to the Proxmox VE API"
+                               " (pip install proxmoxer): %s" % PROXMOXER_IMPORT_ERROR)
         self.url = normalise_url(url)
         self.user = (user or "").strip() or None
         self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = backoff
+        self.validate_certs = validate_certs
         self.requests_made = 0
         self._password = password
         self._token_id = (token_id or "").strip() or None
         self._token_secret = (token_secret or "").strip() or None
-        self._csrf_token = None
         self._logged_in = False
         self._login_lock = threading.Lock()
         self._count_lock = threading.Lock()
@@ -123,14 +139,12 @@ class ProxmoxClient:
         else:
             raise ProxmoxAuthError("no Proxmox VE credentials: give token_id and token_secret, or user and password")
 
-        self._session = requests.Session()
-        self._session.verify = validate_certs
+        self._session = ProxmoxHttpSession()
         self._session.headers["User-Agent"] = "homelab.stack-proxmox"
         self._session.headers["Accept"] = "application/json"
-        # One kept-alive connection per concurrent caller; retries are done here, not by urllib3.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, int(pool_size)), max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        # One kept-alive connection per concurrent caller, and reads retried (see http_retry).
+        mount_retries(self._session, max(0, int(retries)), backoff, RETRY_STATUS, methods=SAFE_METHODS,
+                      retry_connection_errors=True, pool_size=pool_size, on_retry=self._count)
         if not validate_certs:
             # The user chose not to verify; one warning per request would drown the output.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -187,14 +201,11 @@ class ProxmoxClient:
             if self._logged_in:
                 return
             if self._token_id:
-                self._session.headers["Authorization"] = "PVEAPIToken=%s=%s" % (self._token_id, self._token_secret)
+                user, name = self._token_id.split("!", 1)
+                self._session.auth = ProxmoxHTTPApiTokenAuth(user, name, self._token_secret, timeout=self.timeout,
+                                                             verify_ssl=self.validate_certs)
             else:
-                ticket = self._send("POST", "/access/ticket", data={"username": self.user, "password": self._password})
-                if not isinstance(ticket, dict) or not ticket.get("ticket"):
-                    raise ProxmoxAuthError("%s: login to %s returned no ticket" % (self.credentials, self.url),
-                                           "POST", "/access/ticket")
-                self._session.headers["Cookie"] = "PVEAuthCookie=%s" % ticket["ticket"]
-                self._csrf_token = ticket.get("CSRFPreventionToken")
+                self._session.auth = _TicketAuth(self, self.user, self._password)
             self._logged_in = True
 
     def request(self, method, path, params=None, data=None):
@@ -203,43 +214,29 @@ class ProxmoxClient:
             self.login()
         return self._send(method.upper(), path, params=params, data=data)
 
-    def _send(self, method, path, params=None, data=None):
+    def _count(self):
+        with self._count_lock:
+            self.requests_made += 1
+
+    def _send(self, method, path, params=None, data=None, auth=None):
         if not path.startswith("/"):
             path = "/" + path
-        headers = {}
-        if self._csrf_token and method not in SAFE_METHODS:
-            headers["CSRFPreventionToken"] = self._csrf_token
-        attempt = 0
-        while True:
-            with self._count_lock:
-                self.requests_made += 1
-            try:
-                response = self._session.request(method, self.url + API_PREFIX + path, params=params, data=data,
-                                                 headers=headers, timeout=self.timeout)
-            except requests.exceptions.ReadTimeout as exc:
-                # The server took the request and went quiet: another try would likely wait as long again.
-                raise ProxmoxConnectionError("%s %s: no answer within %s s" % (method, path, self.timeout), method, path) from exc
-            except requests.exceptions.SSLError as exc:
-                # A certificate that is refused now is refused on a retry too.
-                raise ProxmoxConnectionError("%s %s: TLS with %s failed (see validate_certs): %s"
-                                             % (method, path, self.url, _reason(exc)), method, path) from exc
-            except requests.exceptions.ConnectionError as exc:
-                # A refused or timed-out connect never reached the server, so any method may retry it.
-                nothing_sent = isinstance(exc, requests.exceptions.ConnectTimeout)
-                if attempt < self.retries and (nothing_sent or method in SAFE_METHODS):
-                    attempt = self._pause(attempt)
-                    continue
-                raise ProxmoxConnectionError("%s %s: cannot reach %s: %s" % (method, path, self.url, _reason(exc)), method, path) from exc
-            except requests.exceptions.RequestException as exc:
-                raise ProxmoxConnectionError("%s %s: %s" % (method, path, _reason(exc)), method, path) from exc
-            if response.status_code in RETRY_STATUS and method in SAFE_METHODS and attempt < self.retries:
-                attempt = self._pause(attempt)
-                continue
-            return self._decode(method, path, response)
-
-    def _pause(self, attempt):
-        time.sleep(self.backoff * (2 ** attempt))
-        return attempt + 1
+        self._count()  # the session counts its retries through the same method
+        try:
+            response = self._session.request(method, self.url + API_PREFIX + path, params=params, data=data, auth=auth,
+                                             timeout=self.timeout, verify=self.validate_certs)
+        except requests.exceptions.ReadTimeout as exc:
+            # The server took the request and went quiet: another try would likely wait as long again.
+            raise ProxmoxConnectionError("%s %s: no answer within %s s" % (method, path, self.timeout), method, path) from exc
+        except requests.exceptions.SSLError as exc:
+            # A certificate that is refused now is refused on a retry too.
+            raise ProxmoxConnectionError("%s %s: TLS with %s failed (see validate_certs): %s"
+                                         % (method, path, self.url, _reason(exc)), method, path) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise ProxmoxConnectionError("%s %s: cannot reach %s: %s" % (method, path, self.url, _reason(exc)), method, path) from exc
+        except requests.exceptions.RequestException as exc:
+            raise ProxmoxConnectionError("%s %s: %s" % (method, path, _reason(exc)), method, path) from exc
+        return self._decode(method, path, response)
 
     def _decode(self, method, path, response):
         status = response.status_code
@@ -261,12 +258,34 @@ class ProxmoxClient:
         return body["data"]
 
 
+class _TicketAuth(ProxmoxHTTPAuth):
+    """proxmoxer's ticket authentication (the ``PVEAuthCookie`` cookie, the CSRF token on
+    writes, a new ticket after an hour) with its logins sent by the client, so they are
+    counted, pooled, retried like any request and a refusal names the credentials."""
+
+    def __init__(self, client, username, password):
+        self._client = client
+        super().__init__(username, password, base_url=client.url + API_PREFIX, timeout=client.timeout,
+                         verify_ssl=client.validate_certs)
+
+    def _get_new_tokens(self, password=None, otp=None, otptype=None):
+        no_auth = ProxmoxHTTPAuthBase(timeout=self._client.timeout, verify_ssl=self._client.validate_certs)
+        ticket = self._client._send("POST", "/access/ticket", auth=no_auth,
+                                    data={"username": self.username, "password": password or self.pve_auth_ticket})
+        if not isinstance(ticket, dict) or not ticket.get("ticket"):
+            raise ProxmoxAuthError("%s: login to %s returned no ticket" % (self._client.credentials, self._client.url),
+                                   "POST", "/access/ticket")
+        self.birth_time = time.monotonic()
+        self.pve_auth_ticket = ticket["ticket"]
+        self.csrf_prevention_token = ticket.get("CSRFPreventionToken")
+
+
 def upid_node(upid):
     """The node that runs a task: the second field of ``UPID:node:pid:pstart:starttime:type:id:user:``."""
-    parts = str(upid or "").split(":")
-    if len(parts) < 8 or parts[0] != "UPID" or not parts[1]:
-        raise ProxmoxError("%r is not a task ID (UPID)" % (upid,))
-    return parts[1]
+    try:
+        return Tasks.decode_upid(str(upid or ""))["node"]
+    except (AssertionError, ValueError, IndexError) as exc:
+        raise ProxmoxError("%r is not a task ID (UPID)" % (upid,)) from exc
 
 
 def _error_text(response):

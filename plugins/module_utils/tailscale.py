@@ -13,7 +13,6 @@ message that names the request and the API's own ``message``, and never a secret
 
 from __future__ import annotations
 
-import email.utils
 import time
 from urllib.parse import quote
 
@@ -24,6 +23,8 @@ except ImportError as exc:  # the plugin reports this when the client is first u
     REQUESTS_IMPORT_ERROR = exc
 else:
     REQUESTS_IMPORT_ERROR = None
+
+from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
 
 DEFAULT_API_URL = "https://api.tailscale.com"
 TOKEN_PATH = "/api/v2/oauth/token"
@@ -78,16 +79,13 @@ class TailscaleClient:
             raise TailscaleError("no Tailscale credentials: give an API key, or an OAuth client ID and secret")
         self.api_url = _base_url(api_url or DEFAULT_API_URL)
         self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.max_retry_wait = max_retry_wait
         self._api_key = api_key
         self._api_key_auth = api_key_auth
         self._client_id = oauth_client_id
         self._client_secret = oauth_client_secret
         self._token = None
         self._token_expires = 0.0
-        self.session = session or requests.Session()
+        self.session = mount_retries(session or requests.Session(), retries, backoff, RETRY_STATUSES, max_wait=max_retry_wait)
         self.session.headers["Accept"] = "application/json"
 
     @property
@@ -166,36 +164,16 @@ class TailscaleClient:
         return self._token
 
     def _send(self, method, path, params=None, json_body=None, data=None, headers=None, auth=None):
-        """One request with the retry policy; returns the last response, raises on no answer."""
-        attempt = 0
-        while True:
-            try:
-                response = self.session.request(method, self.api_url + path, params=params, json=json_body, data=data,
-                                                headers=headers, auth=auth, timeout=self.timeout)
-            except requests.Timeout:
-                raise TailscaleError("Tailscale API %s %s: no answer within %s seconds" % (method, path, self.timeout),
-                                     method, path) from None
-            except requests.RequestException as error:
-                raise TailscaleError("Tailscale API %s %s: cannot reach %s: %s" % (method, path, self.api_url, error),
-                                     method, path) from None
-            if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
-                return response
-            wait = self._retry_wait(response, attempt)
-            if wait is None:
-                return response
-            attempt += 1
-            time.sleep(wait)
-
-    def _retry_wait(self, response, attempt):
-        """Seconds to wait before the next attempt, or None when the wait asked for is too long."""
-        header = (response.headers.get("Retry-After") or "").strip()
-        if header.isdigit():
-            wait = float(header)
-        else:
-            wait = _seconds_until(header) if header else None
-        if wait is None:
-            wait = self.backoff * (2 ** attempt)
-        return wait if wait <= self.max_retry_wait else None
+        """One request; the session retries it (see the class). Raises on no answer."""
+        try:
+            return self.session.request(method, self.api_url + path, params=params, json=json_body, data=data,
+                                        headers=headers, auth=auth, timeout=self.timeout)
+        except requests.Timeout:
+            raise TailscaleError("Tailscale API %s %s: no answer within %s seconds" % (method, path, self.timeout),
+                                 method, path) from None
+        except requests.RequestException as error:
+            raise TailscaleError("Tailscale API %s %s: cannot reach %s: %s" % (method, path, self.api_url, error),
+                                 method, path) from None
 
     def _decode(self, response, method, path):
         """The JSON of a successful answer, or the matching exception for a failed one."""
@@ -231,15 +209,6 @@ def _base_url(url):
 def _segment(value):
     """One URL path segment: tailnet names such as ``alice@example.com`` stay readable."""
     return quote(str(value), safe="@")
-
-
-def _seconds_until(http_date):
-    """Seconds from now until an HTTP date (``Retry-After`` may be one), None if unreadable."""
-    try:
-        when = email.utils.parsedate_to_datetime(http_date)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _api_message(response):

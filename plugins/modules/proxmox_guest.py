@@ -34,6 +34,9 @@ attributes:
     support: full
     platforms: posix
     description: Runs where it can reach the API, usually the controller (C(delegate_to=localhost)).
+requirements:
+  - requests
+  - proxmoxer
 extends_documentation_fragment:
   - homelab.stack.proxmox.MODULES
 options:
@@ -249,25 +252,21 @@ settings:
 """
 
 import re
-import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
-    ProxmoxError, client_from_module, module_argument_spec,
+    HAS_PROXMOXER, HAS_REQUESTS, ProxmoxError, client_from_module, module_argument_spec,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.proxmox_config import (
     LXC_DISK, QEMU_DISK, ConfigValueError, agent_enabled, disk_size, format_size, is_disk_volume, memory_mib,
     net_matches, net_value, normalise_sshkeys, normalise_tags, normalise_words, parse_size, split_property_string,
     sshkeys_value, tags_value,
 )
+from ansible_collections.homelab.stack.plugins.module_utils.proxmox_guest_api import GuestError, ProxmoxGuestAPI
+from ansible_collections.homelab.stack.plugins.module_utils.proxmox_guest_spec import type_problems
 
 GIB = 1024 ** 3
-QEMU_ONLY = ("agent", "ciuser", "ipconfig")
-
-
-class GuestError(Exception):
-    """A problem the user can fix; the message names the option or the guest."""
 
 
 def check_options(params):
@@ -277,26 +276,22 @@ def check_options(params):
         raise GuestError("name or vmid is required to find the guest")
     if params["vmid"] is not None and not 100 <= params["vmid"] <= 999999999:
         raise GuestError("vmid: %s is outside Proxmox VE's range 100-999999999" % params["vmid"])
-    if kind == "lxc":
-        for option in QEMU_ONLY:
-            if params[option] is not None:
-                raise GuestError("%s: only QEMU guests have this setting (type is lxc)" % option)
-    elif params["ostemplate"]:
-        raise GuestError("ostemplate: only LXC containers are created from a template archive (type is qemu)")
+    problems = type_problems(params, kind)
+    if problems:
+        raise GuestError(problems[0])
     if params["clone"] and params["ostemplate"]:
         raise GuestError("clone and ostemplate: give one way to create the guest, not both")
     for option, minimum in (("cores", 1), ("memory", 16)):
         if params[option] is not None and params[option] < minimum:
             raise GuestError("%s: %s is below the minimum %s" % (option, params[option], minimum))
     pattern = QEMU_DISK if kind == "qemu" else LXC_DISK
-    sizes = {}
-    for key, size in (params["disks"] or {}).items():
+    for key in params["disks"] or {}:
         if not pattern.fullmatch(str(key)):
             raise GuestError("disks: %r is not a %s disk key (%s)" % (key, kind, "scsi0, virtio0, sata0, ide0" if kind == "qemu" else "rootfs, mp0"))
-        try:
-            sizes[key] = parse_size(size, "disks.%s" % key)
-        except ConfigValueError as exc:
-            raise GuestError(str(exc)) from exc
+    try:
+        sizes = wanted_disk_sizes(params)
+    except ConfigValueError as exc:
+        raise GuestError(str(exc)) from exc
     for option, prefix in (("net", "net"), ("ipconfig", "ipconfig")):
         for key, value in (params[option] or {}).items():
             if not re.fullmatch(prefix + r"\d{1,2}", str(key)):
@@ -307,391 +302,259 @@ def check_options(params):
     return sizes
 
 
-class Guest:
-    """One guest: finds it, plans the changes, applies them."""
+def settings(config, kind, pool):
+    """The managed settings in the options' form, as the configuration has them."""
+    qemu = kind == "qemu"
+    current = {
+        "name": config.get("name" if qemu else "hostname"),
+        # A container without cores may use every core of its node; a VM has 1.
+        "cores": int(config["cores"]) if "cores" in config else (1 if qemu else None),
+        "memory": memory_mib(config.get("memory", 512)),
+        "tags": normalise_tags(config.get("tags", "")),
+        "onboot": str(config.get("onboot", 0)) in ("1", "true"),
+        "pool": pool or "",
+        "nameserver": " ".join(normalise_words(config.get("nameserver"))),
+        "disks": {key: format_size(size) for key, size in disk_sizes(config).items()},
+        "net": {key: value for key, value in config.items() if re.fullmatch(r"net\d+", key)},
+    }
+    if qemu:
+        current.update({"agent": agent_enabled(config.get("agent", "0")), "ciuser": config.get("ciuser", ""),
+                        "sshkeys": normalise_sshkeys(config.get("sshkeys", "")),
+                        "ipconfig": {key: value for key, value in config.items() if re.fullmatch(r"ipconfig\d+", key)}})
+    return current
 
-    def __init__(self, module, client):
-        self.module = module
-        self.client = client
-        self.params = module.params
-        self.kind = module.params["type"]
-        self.actions = []
-        self.resource = None
 
-    # Reading
+def plan(config, params, kind, pool):
+    """What makes an existing guest match the checked options ``params``:
+    (config changes, keys to delete, resizes [(disk, bytes, bytes now)], current settings, wanted settings).
 
-    def resources(self):
-        return [entry for entry in self.client.get("/cluster/resources", params={"type": "vm"}) if entry.get("type") in ("qemu", "lxc")]
+    ``config`` is the guest's configuration and ``pool`` its pool (None when it has none).
+    """
+    qemu = kind == "qemu"
+    current = settings(config, kind, pool)
+    wanted = dict(current, disks=dict(current["disks"]), net=dict(current["net"]))
+    if qemu:
+        wanted["ipconfig"] = dict(current["ipconfig"])
+    changes, deletes, resizes = {}, [], []
 
-    def find(self, resources):
-        """The /cluster/resources entry of the guest, or None."""
-        vmid, name = self.params["vmid"], self.params["name"]
-        if vmid is not None:
-            found = [entry for entry in resources if int(entry["vmid"]) == vmid]
-        else:
-            found = [entry for entry in resources if entry.get("name") == name]
-            if len(found) > 1:
-                raise GuestError("name: %d guests are called %r (vmids %s); set vmid to choose one"
-                                 % (len(found), name, ", ".join(str(entry["vmid"]) for entry in sorted(found, key=lambda e: e["vmid"]))))
-        if not found:
-            return None
-        entry = found[0]
-        if entry["type"] != self.kind:
-            raise GuestError("type: guest %s is a %s guest, not %s" % (entry["vmid"], entry["type"], self.kind))
-        if entry.get("template"):
-            raise GuestError("guest %s (%s) is a template; templates are not managed by this module" % (entry["vmid"], entry.get("name")))
-        if self.params["node"] and entry["node"] != self.params["node"]:
-            self.module.warn("guest %s is on node %s, not %s; it is managed there (this module does not migrate)"
-                             % (entry["vmid"], entry["node"], self.params["node"]))
-        if entry.get("status") == "unknown":
-            raise GuestError("guest %s is on node %s, which is offline; nothing can be read or changed now" % (entry["vmid"], entry["node"]))
-        return entry
-
-    def path(self, suffix="", node=None, vmid=None, kind=None):
-        entry = self.resource
-        return "/nodes/%s/%s/%s%s" % (node or entry["node"], kind or entry["type"], vmid or entry["vmid"], suffix)
-
-    def config(self):
-        """The guest's configuration, once no lock is held on it."""
-        deadline = time.monotonic() + self.params["timeout"]
-        while True:
-            config = self.client.get(self.path("/config"))
-            if "lock" not in config:
-                return config
-            if time.monotonic() >= deadline:
-                raise GuestError("guest %s is still locked (%s) after %s s; see timeout" % (self.resource["vmid"], config["lock"], self.params["timeout"]))
-            time.sleep(1)
-
-    def status(self):
-        return self.client.get(self.path("/status/current")).get("status")
-
-    def settings(self, config, pool):
-        """The managed settings in the options' form, as the configuration has them."""
-        qemu = self.kind == "qemu"
-        settings = {
-            "name": config.get("name" if qemu else "hostname"),
-            # A container without cores may use every core of its node; a VM has 1.
-            "cores": int(config["cores"]) if "cores" in config else (1 if qemu else None),
-            "memory": memory_mib(config.get("memory", 512)),
-            "tags": normalise_tags(config.get("tags", "")),
-            "onboot": str(config.get("onboot", 0)) in ("1", "true"),
-            "pool": pool or "",
-            "nameserver": " ".join(normalise_words(config.get("nameserver"))),
-            "disks": {key: format_size(size) for key, size in disk_sizes(config).items()},
-            "net": {key: value for key, value in config.items() if re.fullmatch(r"net\d+", key)},
-        }
-        if qemu:
-            settings.update({"agent": agent_enabled(config.get("agent", "0")), "ciuser": config.get("ciuser", ""),
-                             "sshkeys": normalise_sshkeys(config.get("sshkeys", "")),
-                             "ipconfig": {key: value for key, value in config.items() if re.fullmatch(r"ipconfig\d+", key)}})
-        return settings
-
-    # Planning
-
-    def plan(self, config, sizes):
-        """(config changes, keys to delete, resizes [(disk, bytes)], wanted settings)."""
-        params = self.params
-        qemu = self.kind == "qemu"
-        current = self.settings(config, self.resource.get("pool"))
-        wanted = dict(current, disks=dict(current["disks"]), net=dict(current["net"]))
-        if qemu:
-            wanted["ipconfig"] = dict(current["ipconfig"])
-        changes, deletes, resizes = {}, [], []
-
-        def update(option, key, value, shown):
-            if current[option] != shown:
-                wanted[option] = shown
-                if value in (None, ""):
-                    deletes.append(key)
-                else:
-                    changes[key] = value
-
-        if params["name"] is not None:
-            update("name", "name" if qemu else "hostname", params["name"], params["name"])
-        if params["cores"] is not None:
-            update("cores", "cores", params["cores"], params["cores"])
-        if params["memory"] is not None:
-            update("memory", "memory", params["memory"], params["memory"])
-        if params["tags"] is not None:
-            update("tags", "tags", tags_value(params["tags"]), normalise_tags(params["tags"]))
-        if params["onboot"] is not None:
-            update("onboot", "onboot", int(params["onboot"]), params["onboot"])
-        if params["nameserver"] is not None:
-            words = " ".join(normalise_words(params["nameserver"]))
-            update("nameserver", "nameserver", words, words)
-        if qemu and params["agent"] is not None and current["agent"] != params["agent"]:
-            # Keep the agent's other options (fstrim_cloned_disks, type) when switching it.
-            options = split_property_string(config.get("agent", ""))
-            options.pop("", None)
-            options["enabled"] = int(params["agent"])
-            changes["agent"] = ",".join("%s=%s" % item for item in options.items())
-            wanted["agent"] = params["agent"]
-        if qemu and params["ciuser"] is not None:
-            update("ciuser", "ciuser", params["ciuser"], params["ciuser"])
-        if qemu and params["sshkeys"] is not None:
-            keys = normalise_sshkeys(params["sshkeys"])
-            update("sshkeys", "sshkeys", sshkeys_value(keys) if keys else "", keys)
-        for key, value in (params["ipconfig"] or {}).items():
-            if split_property_string(config.get(key)) != split_property_string(value):
-                changes[key] = value
-                wanted["ipconfig"][key] = value
-        for key, value in (params["net"] or {}).items():
-            if key not in config or not net_matches(value, config[key], self.kind):
-                changes[key] = net_value(value, config.get(key), self.kind)
-                wanted["net"][key] = changes[key]
-        for key, size in sizes.items():
-            have = disk_size(config[key]) if key in config and is_disk_volume(key, config[key]) else None
-            if key in config and have is None:
-                raise GuestError("disks.%s: the guest's %s is a CD-ROM drive or a disk without a size (passthrough); "
-                                 "it is not managed here, use another disk key" % (key, key))
-            if have is None:
-                if not qemu and key != "rootfs":
-                    raise GuestError("disks.%s: the container has no mount point %s; add it in Proxmox VE with its path first" % (key, key))
-                changes[key] = "%s:%s" % (self.new_disk_storage(config, key), whole_gib(size, key))
-            elif size < have:
-                raise GuestError("disks.%s: %s is smaller than the disk's %s; shrinking a disk is refused because it loses data"
-                                 % (key, format_size(size), format_size(have)))
-            elif size > have:
-                resizes.append((key, size, have))
-            wanted["disks"][key] = format_size(size)
-        if params["pool"] is not None:
-            wanted["pool"] = params["pool"]
-        return changes, deletes, resizes, current, wanted
-
-    def new_disk_storage(self, config, key):
-        if self.params["storage"]:
-            return self.params["storage"]
-        for name, value in sorted(config.items()):
-            if is_disk_volume(name, value):
-                volume = split_property_string(value)
-                return volume.get("", volume.get("volume", "")).split(":")[0]
-        raise GuestError("disks.%s: set storage to say where the new disk goes" % key)
-
-    # Writing
-
-    def wait(self, upid):
-        if isinstance(upid, str) and upid.startswith("UPID:"):
-            self.client.wait_task(upid, self.params["timeout"])
-
-    def lookup(self, vmid):
-        """The /cluster/resources entry of a guest this task just made."""
-        found = [entry for entry in self.resources() if int(entry["vmid"]) == vmid]
-        if not found:
-            raise GuestError("guest %s is not in the cluster after its creation task ended" % vmid)
-        return found[0]
-
-    def create(self, resources, sizes):
-        """Create or clone the guest; returns its /cluster/resources-like entry."""
-        params = self.params
-        if not params["node"]:
-            raise GuestError("node: required to create guest %s" % (params["name"] or params["vmid"]))
-        if self.kind == "lxc" and not params["clone"] and not params["ostemplate"]:
-            raise GuestError("ostemplate: required to create a container without clone")
-        if not params["name"] and params["clone"]:
-            raise GuestError("name: required to clone a guest")
-        source = self.clone_source(resources) if params["clone"] else None
-        vmid = params["vmid"] or int(self.client.get("/cluster/nextid"))
-        entry = {"vmid": vmid, "node": params["node"], "type": self.kind, "name": params["name"], "status": "stopped", "pool": None}
-        if source:
-            self.actions.append("clone %s to %s on %s" % (source["vmid"], vmid, params["node"]))
-            body = {"newid": vmid, "name" if self.kind == "qemu" else "hostname": params["name"]}
-            if params["node"] != source["node"]:
-                body["target"] = params["node"]
-            if params["full"] is not None:
-                body["full"] = int(params["full"])
-            # PVE's default is a linked clone of a template; a linked clone stays on the
-            # template's storage and PVE refuses a target storage for it.
-            full = params["full"] if params["full"] is not None else not source.get("template")
-            if params["storage"] and full:
-                body["storage"] = params["storage"]
-            if params["pool"]:
-                body["pool"] = params["pool"]
-                entry["pool"] = params["pool"]
-            if not self.module.check_mode:
-                self.wait(self.client.post("/nodes/%s/%s/%s/clone" % (source["node"], self.kind, source["vmid"]), body))
-            return entry, source
-        body = self.create_body(vmid, sizes)
-        self.actions.append("create %s %s on %s" % (self.kind, vmid, params["node"]))
-        if not self.module.check_mode:
-            self.wait(self.client.post("/nodes/%s/%s" % (params["node"], self.kind), body))
-        entry["pool"] = params["pool"] or None
-        return entry, None
-
-    def create_body(self, vmid, sizes):
-        params = self.params
-        qemu = self.kind == "qemu"
-        body = {"vmid": vmid}
-        for option, key in (("name", "name" if qemu else "hostname"), ("cores", "cores"), ("memory", "memory"),
-                            ("nameserver", "nameserver"), ("pool", "pool"), ("ciuser", "ciuser")):
-            if params[option] not in (None, ""):
-                body[key] = params[option]
-        if params["tags"]:
-            body["tags"] = tags_value(params["tags"])
-        if params["onboot"] is not None:
-            body["onboot"] = int(params["onboot"])
-        if qemu and params["agent"] is not None:
-            body["agent"] = "enabled=%d" % params["agent"]
-        if params["sshkeys"]:
-            if qemu:
-                body["sshkeys"] = sshkeys_value(params["sshkeys"])
+    def update(option, key, value, shown):
+        if current[option] != shown:
+            wanted[option] = shown
+            if value in (None, ""):
+                deletes.append(key)
             else:
-                body["ssh-public-keys"] = normalise_sshkeys(params["sshkeys"]) + "\n"
-        body.update(params["net"] or {})
-        body.update(params["ipconfig"] or {})
-        for key, size in sizes.items():
-            if not params["storage"]:
-                raise GuestError("storage: required to allocate disks.%s of a new guest" % key)
-            body[key] = "%s:%s" % (params["storage"], whole_gib(size, key))
-        if not qemu:
-            body["ostemplate"] = params["ostemplate"]
-            body["unprivileged"] = int(params["unprivileged"])
-        return body
+                changes[key] = value
 
-    def clone_source(self, resources):
-        wanted = str(self.params["clone"]).strip()
-        if wanted.isdigit():
-            found = [entry for entry in resources if int(entry["vmid"]) == int(wanted)]
+    if params["name"] is not None:
+        update("name", "name" if qemu else "hostname", params["name"], params["name"])
+    if params["cores"] is not None:
+        update("cores", "cores", params["cores"], params["cores"])
+    if params["memory"] is not None:
+        update("memory", "memory", params["memory"], params["memory"])
+    if params["tags"] is not None:
+        update("tags", "tags", tags_value(params["tags"]), normalise_tags(params["tags"]))
+    if params["onboot"] is not None:
+        update("onboot", "onboot", int(params["onboot"]), params["onboot"])
+    if params["nameserver"] is not None:
+        words = " ".join(normalise_words(params["nameserver"]))
+        update("nameserver", "nameserver", words, words)
+    if qemu and params["agent"] is not None and current["agent"] != params["agent"]:
+        # Keep the agent's other options (fstrim_cloned_disks, type) when switching it.
+        options = split_property_string(config.get("agent", ""))
+        options.pop("", None)
+        options["enabled"] = int(params["agent"])
+        changes["agent"] = ",".join("%s=%s" % item for item in options.items())
+        wanted["agent"] = params["agent"]
+    if qemu and params["ciuser"] is not None:
+        update("ciuser", "ciuser", params["ciuser"], params["ciuser"])
+    if qemu and params["sshkeys"] is not None:
+        keys = normalise_sshkeys(params["sshkeys"])
+        update("sshkeys", "sshkeys", sshkeys_value(keys) if keys else "", keys)
+    for key, value in (params["ipconfig"] or {}).items():
+        if split_property_string(config.get(key)) != split_property_string(value):
+            changes[key] = value
+            wanted["ipconfig"][key] = value
+    for key, value in (params["net"] or {}).items():
+        if key not in config or not net_matches(value, config[key], kind):
+            changes[key] = net_value(value, config.get(key), kind)
+            wanted["net"][key] = changes[key]
+    for key, size in wanted_disk_sizes(params).items():
+        have = disk_size(config[key]) if key in config and is_disk_volume(key, config[key]) else None
+        if key in config and have is None:
+            raise GuestError("disks.%s: the guest's %s is a CD-ROM drive or a disk without a size (passthrough); "
+                             "it is not managed here, use another disk key" % (key, key))
+        if have is None:
+            if not qemu and key != "rootfs":
+                raise GuestError("disks.%s: the container has no mount point %s; add it in Proxmox VE with its path first" % (key, key))
+            changes[key] = "%s:%s" % (new_disk_storage(config, key, params["storage"]), whole_gib(size, key))
+        elif size < have:
+            raise GuestError("disks.%s: %s is smaller than the disk's %s; shrinking a disk is refused because it loses data"
+                             % (key, format_size(size), format_size(have)))
+        elif size > have:
+            resizes.append((key, size, have))
+        wanted["disks"][key] = format_size(size)
+    if params["pool"] is not None:
+        wanted["pool"] = params["pool"]
+    return changes, deletes, resizes, current, wanted
+
+
+def new_disk_storage(config, key, storage):
+    """Where a new disk of an existing guest goes: ``storage``, or else its first disk's storage."""
+    if storage:
+        return storage
+    for name, value in sorted(config.items()):
+        if is_disk_volume(name, value):
+            volume = split_property_string(value)
+            return volume.get("", volume.get("volume", "")).split(":")[0]
+    raise GuestError("disks.%s: set storage to say where the new disk goes" % key)
+
+
+def create_body(params, kind, vmid):
+    """The request body that creates the guest from scratch or from a template archive."""
+    qemu = kind == "qemu"
+    body = {"vmid": vmid}
+    for option, key in (("name", "name" if qemu else "hostname"), ("cores", "cores"), ("memory", "memory"),
+                        ("nameserver", "nameserver"), ("pool", "pool"), ("ciuser", "ciuser")):
+        if params[option] not in (None, ""):
+            body[key] = params[option]
+    if params["tags"]:
+        body["tags"] = tags_value(params["tags"])
+    if params["onboot"] is not None:
+        body["onboot"] = int(params["onboot"])
+    if qemu and params["agent"] is not None:
+        body["agent"] = "enabled=%d" % params["agent"]
+    if params["sshkeys"]:
+        if qemu:
+            body["sshkeys"] = sshkeys_value(params["sshkeys"])
         else:
-            found = [entry for entry in resources if entry.get("name") == wanted]
-            templates = [entry for entry in found if entry.get("template")]
-            found = templates if len(templates) == 1 else found
-        if not found:
-            raise GuestError("clone: no guest or template %r in the cluster" % wanted)
-        if len(found) > 1:
-            raise GuestError("clone: %d guests are called %r (vmids %s); give the VMID" % (len(found), wanted, ", ".join(str(e["vmid"]) for e in found)))
-        if found[0]["type"] != self.kind:
-            raise GuestError("clone: %s is a %s guest; a %s guest cannot be cloned from it" % (wanted, found[0]["type"], self.kind))
-        return found[0]
+            body["ssh-public-keys"] = normalise_sshkeys(params["sshkeys"]) + "\n"
+    body.update(params["net"] or {})
+    body.update(params["ipconfig"] or {})
+    for key, size in wanted_disk_sizes(params).items():
+        if not params["storage"]:
+            raise GuestError("storage: required to allocate disks.%s of a new guest" % key)
+        body[key] = "%s:%s" % (params["storage"], whole_gib(size, key))
+    if not qemu:
+        body["ostemplate"] = params["ostemplate"]
+        body["unprivileged"] = int(params["unprivileged"])
+    return body
 
-    def apply(self, changes, deletes, resizes, config):
-        if changes or deletes:
-            self.actions.append("set %s" % ", ".join(sorted(list(changes) + list(deletes))))
-            if not self.module.check_mode:
-                body = dict(changes, digest=config["digest"]) if config.get("digest") else dict(changes)
-                if deletes:
-                    body["delete"] = ",".join(deletes)
-                if self.kind == "qemu":
-                    self.wait(self.client.post(self.path("/config"), body))
-                else:
-                    self.client.put(self.path("/config"), body)
-        for key, size, have in resizes:
-            self.actions.append("resize %s %s -> %s" % (key, format_size(have), format_size(size)))
-            if not self.module.check_mode:
-                self.wait(self.client.put(self.path("/resize"), {"disk": key, "size": format_size(size)}))
 
-    def move_to_pool(self, pool):
-        vmid = self.resource["vmid"]
-        current = self.resource.get("pool") or ""
-        if pool == current:
-            return
-        if pool:
-            self.actions.append("move to pool %s" % pool)
-            body = {"poolid": pool, "vms": str(vmid), "allow-move": 1}
-        else:
-            self.actions.append("remove from pool %s" % current)
-            body = {"poolid": current, "vms": str(vmid), "delete": 1}
-        if not self.module.check_mode:
-            self.client.put("/pools", body)
+def clone_body(params, kind, vmid, source):
+    """The request body that clones ``source`` into the guest."""
+    body = {"newid": vmid, "name" if kind == "qemu" else "hostname": params["name"]}
+    if params["node"] != source["node"]:
+        body["target"] = params["node"]
+    if params["full"] is not None:
+        body["full"] = int(params["full"])
+    # PVE's default is a linked clone of a template; a linked clone stays on the
+    # template's storage and PVE refuses a target storage for it.
+    full = params["full"] if params["full"] is not None else not source.get("template")
+    if params["storage"] and full:
+        body["storage"] = params["storage"]
+    if params["pool"]:
+        body["pool"] = params["pool"]
+    return body
 
-    def power(self, status, wanted):
-        """Start or shut down; returns the status afterwards."""
-        if wanted == "started" and status != "running":
-            self.actions.append("start")
-            if not self.module.check_mode:
-                self.wait(self.client.post(self.path("/status/start"), {}))
-            return "running"
-        if wanted == "stopped" and status == "running":
-            self.actions.append("shutdown")
-            if not self.module.check_mode:
-                self.wait(self.client.post(self.path("/status/shutdown"), {"forceStop": 1, "timeout": self.params["timeout"]}))
-            return "stopped"
-        return status
 
-    def remove(self):
-        if self.resource is None:
-            return "absent"
-        config = self.config()
-        disks = sorted(key for key, value in config.items() if is_disk_volume(key, value))
-        if disks and not self.params["purge"]:
-            raise GuestError("purge: guest %s (%s) has disks (%s); set purge: true to delete it and destroy them"
-                             % (self.resource["vmid"], self.resource.get("name"), ", ".join(disks)))
-        if self.status() == "running":
-            self.actions.append("stop")
-            if not self.module.check_mode:
-                self.wait(self.client.post(self.path("/status/stop"), {}))
-        self.actions.append("delete")
-        if not self.module.check_mode:
-            self.wait(self.client.delete(self.path(), params={"purge": 1, "destroy-unreferenced-disks": 1}))
-        return "absent"
+def predicted(params, source):
+    """The settings a guest created in check mode would get (those given as options)."""
+    wanted = {option: params[option] for option in ("name", "cores", "memory", "onboot", "nameserver", "pool", "agent", "ciuser")
+              if params[option] is not None}
+    if params["tags"] is not None:
+        wanted["tags"] = normalise_tags(params["tags"])
+    if params["sshkeys"] is not None:
+        wanted["sshkeys"] = normalise_sshkeys(params["sshkeys"])
+    for option in ("net", "ipconfig"):
+        if params[option]:
+            wanted[option] = dict(params[option])
+    if params["disks"]:
+        wanted["disks"] = {key: format_size(size) for key, size in wanted_disk_sizes(params).items()}
+    if source:
+        wanted["clone"] = source["vmid"]
+    return wanted
 
-    def run(self, sizes):
-        """Make the guest match; ``sizes`` are the checked disk sizes (check_options)."""
-        params = self.params
-        resources = self.resources()
-        self.resource = self.find(resources)
-        if params["state"] == "absent":
-            before = {"vmid": self.resource["vmid"], "status": self.resource.get("status")} if self.resource else {"status": "absent"}
-            status = self.remove()
-            entry = self.resource or {"vmid": params["vmid"], "node": params["node"], "name": params["name"]}
-            return self.result(entry, status, False, None, before, {"status": "absent"})
-        created = False
-        if self.resource is None:
-            created = True
-            self.resource, source = self.create(resources, sizes)
-            if self.module.check_mode:
-                # Nothing exists to compare with: what would be sent is what the guest will have.
-                wanted = self.predicted(source, sizes)
-                status = self.power("stopped", params["state"])
-                return self.result(self.resource, status, True, wanted, {"status": "absent"}, dict(wanted, status=status))
-            self.resource = self.lookup(self.resource["vmid"])
-        config = self.config()
-        changes, deletes, resizes, current, wanted = self.plan(config, sizes)
-        self.apply(changes, deletes, resizes, config)
-        if params["pool"] is not None:
-            self.move_to_pool(params["pool"])
-        status = self.status()
-        after_status = self.power(status, params["state"])
-        before = {"status": "absent"} if created else dict(self.shown(current), status=status)
-        return self.result(self.resource, after_status, created, wanted, before, dict(self.shown(wanted), status=after_status))
 
-    def predicted(self, source, sizes):
-        """The settings a guest created in check mode would get (those given as options)."""
-        params = self.params
-        wanted = {option: params[option] for option in ("name", "cores", "memory", "onboot", "nameserver", "pool", "agent", "ciuser")
-                  if params[option] is not None}
-        if params["tags"] is not None:
-            wanted["tags"] = normalise_tags(params["tags"])
-        if params["sshkeys"] is not None:
-            wanted["sshkeys"] = normalise_sshkeys(params["sshkeys"])
-        for option in ("net", "ipconfig"):
-            if params[option]:
-                wanted[option] = dict(params[option])
-        if params["disks"]:
-            wanted["disks"] = {key: format_size(size) for key, size in sizes.items()}
-        if source:
-            wanted["clone"] = source["vmid"]
-        return wanted
+def shown(params, managed):
+    """The settings the task manages: those given as options (and always the name)."""
+    return {key: value for key, value in managed.items() if key == "name" or params.get(key) is not None}
 
-    def shown(self, settings):
-        """The settings the task manages: those given as options (and always the name)."""
-        return {key: value for key, value in settings.items() if key == "name" or self.params.get(key) is not None}
 
-    def result(self, entry, status, created, settings, before, after):
-        # A rename is in the settings; the resources entry was read before it.
-        name = (settings or {}).get("name") or entry.get("name")
-        result = {"changed": bool(self.actions), "vmid": entry.get("vmid"), "node": entry.get("node"), "type": self.kind,
-                  "name": name, "status": status, "created": created, "actions": self.actions}
-        if settings is not None:
-            result["settings"] = settings
-        if self.module._diff:
-            result["diff"] = {"before": before, "after": after}
-        return result
+def create(api, params, kind, resources):
+    """Create or clone the guest; returns its /cluster/resources-like entry and the clone source."""
+    if not params["node"]:
+        raise GuestError("node: required to create guest %s" % (params["name"] or params["vmid"]))
+    if kind == "lxc" and not params["clone"] and not params["ostemplate"]:
+        raise GuestError("ostemplate: required to create a container without clone")
+    if not params["name"] and params["clone"]:
+        raise GuestError("name: required to clone a guest")
+    source = api.clone_source(resources, params["clone"], kind) if params["clone"] else None
+    vmid = params["vmid"] or api.next_vmid()
+    entry = {"vmid": vmid, "node": params["node"], "type": kind, "name": params["name"], "status": "stopped",
+             "pool": params["pool"] or None}
+    if source:
+        api.clone(source, vmid, params["node"], clone_body(params, kind, vmid, source))
+    else:
+        api.create(kind, vmid, params["node"], create_body(params, kind, vmid))
+    return entry, source
+
+
+def run(api, params, diff):
+    """Make the guest match the checked options; returns the module's result."""
+    kind = params["type"]
+    resources = api.resources()
+    entry = api.find(resources, params["vmid"], params["name"], kind, params["node"])
+    if params["state"] == "absent":
+        before = {"vmid": entry["vmid"], "status": entry.get("status")} if entry else {"status": "absent"}
+        if entry:
+            api.delete(entry, params["purge"])
+        entry = entry or {"vmid": params["vmid"], "node": params["node"], "name": params["name"]}
+        return result(api, kind, entry, "absent", False, None, before if diff else None, {"status": "absent"})
+    created = entry is None
+    if created:
+        entry, source = create(api, params, kind, resources)
+        if api.check_mode:
+            # Nothing exists to compare with: what would be sent is what the guest will have.
+            wanted = predicted(params, source)
+            status = api.power(entry, "stopped", params["state"])
+            return result(api, kind, entry, status, True, wanted, {"status": "absent"} if diff else None, dict(wanted, status=status))
+        entry = api.lookup(entry["vmid"])
+    config = api.config(entry)
+    changes, deletes, resizes, current, wanted = plan(config, params, kind, entry.get("pool"))
+    api.set_config(entry, changes, deletes, config.get("digest"))
+    for key, size, have in resizes:
+        api.resize(entry, key, size, have)
+    if params["pool"] is not None:
+        api.set_pool(entry, params["pool"])
+    status = api.status(entry)
+    after_status = api.power(entry, status, params["state"])
+    before = {"status": "absent"} if created else dict(shown(params, current), status=status)
+    return result(api, kind, entry, after_status, created, wanted, before if diff else None,
+                  dict(shown(params, wanted), status=after_status))
+
+
+def result(api, kind, entry, status, created, managed, before, after):
+    """The module's result; ``before`` is None without diff mode."""
+    # A rename is in the settings; the resources entry was read before it.
+    name = (managed or {}).get("name") or entry.get("name")
+    answer = {"changed": bool(api.actions), "vmid": entry.get("vmid"), "node": entry.get("node"), "type": kind,
+              "name": name, "status": status, "created": created, "actions": api.actions}
+    if managed is not None:
+        answer["settings"] = managed
+    if before is not None:
+        answer["diff"] = {"before": before, "after": after}
+    return answer
 
 
 def disk_sizes(config):
     """Bytes of each disk of a config that has a known size (not CD-ROMs or passthrough disks)."""
     sizes = {key: disk_size(value) for key, value in config.items() if is_disk_volume(key, value)}
     return {key: size for key, size in sizes.items() if size}
+
+
+def wanted_disk_sizes(params):
+    """Bytes of each disk of the checked options."""
+    return {key: parse_size(size, "disks.%s" % key) for key, size in (params["disks"] or {}).items()}
 
 
 def whole_gib(size, key):
@@ -729,20 +592,22 @@ def main():
         purge=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS or not HAS_PROXMOXER:
+        module.fail_json(msg=missing_required_lib("proxmoxer" if HAS_REQUESTS else "requests"))
     try:
-        sizes = check_options(module.params)
+        check_options(module.params)
     except GuestError as exc:
         module.fail_json(msg=str(exc))
     client = client_from_module(module)
-    guest = Guest(module, client)
+    api = ProxmoxGuestAPI(client, module.params["timeout"], check_mode=module.check_mode, warn=module.warn)
     try:
         with client:
-            result = guest.run(sizes)
+            answer = run(api, module.params, module._diff)
     except GuestError as exc:
-        module.fail_json(msg=str(exc), actions=guest.actions)
+        module.fail_json(msg=str(exc), actions=api.actions)
     except ProxmoxError as exc:
-        module.fail_json(msg=exc.message, errors=exc.errors, actions=guest.actions)
-    module.exit_json(**result)
+        module.fail_json(msg=exc.message, errors=exc.errors, actions=api.actions)
+    module.exit_json(**answer)
 
 
 if __name__ == "__main__":

@@ -221,3 +221,12 @@ def test_one_guest_listed_twice_without_vmid_is_refused_before_any_request(tmp_p
     assert code != 0
     assert "guest web: name: 2 entries are called web; give them a vmid" in output
     assert task(result, APPLY) is None and pve.count() == 0
+
+
+def test_a_later_guest_with_a_key_of_the_other_type_stops_the_run_before_the_first_guest(tmp_path, pve, ssh):
+    # The module would refuse it too, but only when it reached dns, after web was cloned.
+    defaults, listed = guests(ssh.port)
+    result, output, code = run_role(tmp_path, pve, [listed[0], dict(listed[1], ciuser="admin")], proxmox_guests_defaults=defaults)
+    assert code != 0
+    assert "guest dns: ciuser: only QEMU guests have this setting (type is lxc)" in output
+    assert task(result, APPLY) is None and pve.count() == 0

@@ -1,7 +1,7 @@
 """The pure logic of homelab.stack.proxmox_guest: option checks and the plan of changes.
 
-No API: Guest gets a stand-in module and no client, and plans against configs shaped
-like PVE's. The requests themselves are covered by tests/integration/test_proxmox_guest.py.
+No API: plan() and settings() are pure functions of configs shaped like PVE's and the
+options. The requests themselves are covered by tests/integration/test_proxmox_guest.py.
 """
 
 from collections import namedtuple
@@ -9,7 +9,7 @@ from collections import namedtuple
 import pytest
 
 from ansible_collections.homelab.stack.plugins.modules import proxmox_guest
-from ansible_collections.homelab.stack.plugins.modules.proxmox_guest import Guest, GuestError, check_options, whole_gib
+from ansible_collections.homelab.stack.plugins.modules.proxmox_guest import GuestError, check_options, whole_gib
 from module_options import argument_spec_of, options_of
 
 GIB = 1024 ** 3
@@ -34,32 +34,12 @@ def options(**given):
     return options_of(SPEC, **given)
 
 
-class StandInModule:
-    """What Guest uses of an AnsibleModule."""
-
-    def __init__(self, params):
-        self.params = params
-        self.check_mode = False
-        self._diff = False
-        self.warnings = []
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-
-def guest(**given):
-    """A Guest for vmid 100 on pve1, of the type in the options."""
-    params = options(**given)
-    made = Guest(StandInModule(params), None)
-    made.resource = {"vmid": 100, "node": "pve1", "type": params["type"], "pool": None}
-    return made
-
-
 def plan(config, **given):
-    """The Plan of the options (checked first, as main() does) against a config."""
+    """The Plan of the options (checked first, as main() does) against a config of a guest in no pool."""
     given.setdefault("vmid", 100)
-    made = guest(**given)
-    return Plan(*made.plan(config, check_options(made.params)))
+    params = options(**given)
+    check_options(params)
+    return Plan(*proxmox_guest.plan(config, params, params["type"], None))
 
 
 # check_options
@@ -168,10 +148,10 @@ def test_whole_gib_refuses_a_fraction_naming_the_disk():
         whole_gib(1536 * 1024 ** 2, "scsi1")
 
 
-# Guest.settings
+# settings
 
 def test_settings_read_pve_forms_into_option_forms():
-    settings = guest(vmid=100).settings(CONFIG, None)
+    settings = proxmox_guest.settings(CONFIG, "qemu", None)
     assert settings == {
         "name": "web", "cores": 2, "memory": 2048, "tags": ["prod", "web"], "onboot": False, "pool": "", "nameserver": "",
         "disks": {"scsi0": "32G"}, "net": {"net0": CONFIG["net0"]}, "agent": True, "ciuser": "",
@@ -182,22 +162,22 @@ def test_settings_read_pve_forms_into_option_forms():
 def test_settings_of_other_forms_are_the_same():
     config = dict(CONFIG, memory="current=2048", agent="enabled=1,fstrim_cloned_disks=1", tags="Web;prod",
                   scsi0="local-lvm:vm-100-disk-0,size=32768M", sshkeys="ssh-ed25519 AAAA a@b\n\n")
-    assert guest(vmid=100).settings(config, None) == guest(vmid=100).settings(CONFIG, None)
+    assert proxmox_guest.settings(config, "qemu", None) == proxmox_guest.settings(CONFIG, "qemu", None)
 
 
 def test_settings_take_the_pool_onboot_and_nameservers():
     config = dict(CONFIG, onboot=1, nameserver="10.0.0.53,  10.0.0.54")
-    settings = guest(vmid=100).settings(config, "lab")
+    settings = proxmox_guest.settings(config, "qemu", "lab")
     assert settings["pool"] == "lab" and settings["onboot"] is True and settings["nameserver"] == "10.0.0.53 10.0.0.54"
 
 
 def test_settings_of_a_container_use_hostname_and_have_no_qemu_settings():
-    settings = guest(vmid=101, type="lxc").settings(LXC_CONFIG, None)
+    settings = proxmox_guest.settings(LXC_CONFIG, "lxc", None)
     assert settings["name"] == "dns" and settings["disks"] == {"rootfs": "8G"} and settings["memory"] == 512
     assert not {"agent", "ciuser", "sshkeys", "ipconfig"} & set(settings)
 
 
-# Guest.plan
+# plan
 
 EQUAL = {
     "name": "web", "cores": 2, "memory": 2048, "tags": ["Web", "PROD"], "disks": {"scsi0": "32768M"},
@@ -284,7 +264,7 @@ def test_a_cdrom_slot_is_not_replaced_by_a_new_disk():
 
 def test_a_passthrough_disk_is_neither_shown_nor_replaced():
     config = dict(CONFIG, scsi1="/dev/disk/by-id/ata-X")
-    assert "scsi1" not in guest().settings(config, None)["disks"]
+    assert "scsi1" not in proxmox_guest.settings(config, "qemu", None)["disks"]
     with pytest.raises(GuestError, match=r"^disks.scsi1: .*passthrough"):
         plan(config, storage="local-lvm", disks={"scsi1": "100G"})
 
