@@ -35,6 +35,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors impor
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
     is_dns_label,
+    is_dns_name,
     network_service_name,
     secret_name,
     volume_name,
@@ -49,7 +50,8 @@ STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
 BACKUP_SCHEDULES = ("none", "daily", "weekly", "monthly")
 
-ROUTE_FIELDS = ("auth", "subdomain")
+ROUTE_FIELDS = ("auth", "subdomain", "hosts", "paths", "allow_from", "rate_limit", "public", "groups", "mesh_port")
+RATE_LIMIT_FIELDS = ("average", "burst")
 VOLUME_FIELDS = ("name", "mount", "backup")
 METRICS_FIELDS = ("port", "path")
 HEALTHCHECK_FIELDS = ("cmd", "interval", "retries", "start_period")
@@ -64,6 +66,9 @@ _LABEL_KEY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
 _MEMORY = re.compile(r"([0-9]+)[kmg]?")
 _DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+")
 _DIGITS = re.compile(r"[0-9]+")
+# A URL path prefix Traefik can match literally: no spaces, quotes, backticks or query.
+_PATH_PREFIX = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}")
 _PUBLISH = re.compile(
     r"(?:(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<ipv4>[0-9.]+)):)?"
     r"(?P<host_port>[0-9]+):(?P<container_port>[0-9]+)(?:/(?P<protocol>tcp|udp))?"
@@ -189,7 +194,52 @@ def _image(service: str, value: object) -> str:
     return _unit_text(service, "image", image, ("image", "must not contain a line break"))
 
 
+def _names(service: str, field: str, value: object, check, what: str) -> list:
+    """A list of distinct strings that each pass ``check``; ``what`` names a valid item."""
+    if value is None:
+        return []
+    result: list[str] = []
+    for index, item in enumerate(_list(service, field, value)):
+        text = _string(service, f"{field}[{index}]", item)
+        if not check(text):
+            raise _error(service, f"{field}[{index}]", f"{_quote(text)} is not {what}")
+        if text in result:
+            raise _error(service, f"{field}[{index}]", f"{_quote(text)} is listed twice")
+        result.append(text)
+    return result
+
+
+def _is_network(text: str) -> bool:
+    """A CIDR network or a single address (Traefik's ipAllowList takes both)."""
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
+def _positive(service: str, field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _error(service, field, f"must be an integer, got {_kind(value)}")
+    if value < 1:
+        raise _error(service, field, f"{value} is not a positive integer")
+    return value
+
+
+def _rate_limit(service: str, value: object) -> dict | None:
+    """Requests per second on average and in a burst, per client address."""
+    if value is None:
+        return None
+    _mapping(service, "route.rate_limit", value)
+    _reject_unknown(service, "route.rate_limit", value, RATE_LIMIT_FIELDS)
+    average = _positive(service, "route.rate_limit.average", value.get("average"))
+    burst = value.get("burst")
+    burst = average if burst is None else _positive(service, "route.rate_limit.burst", burst)
+    return {"average": average, "burst": burst}
+
+
 def _route(service: str, value: object, port: int | None) -> dict | None:
+    """The route's own fields; ``mesh_port`` is settled by :func:`_place_routes`."""
     if value is None or value is False:
         return None
     if value is True:
@@ -205,7 +255,25 @@ def _route(service: str, value: object, port: int | None) -> dict | None:
         raise _error(service, "route.subdomain", f"{_quote(subdomain)} is not a valid DNS label")
     if port is None:
         raise _error(service, "route", "needs a port")
-    return {"auth": auth, "subdomain": subdomain}
+    hosts = _names(service, "route.hosts", value.get("hosts"), is_dns_name, "a valid lower-case DNS name")
+    paths = _names(service, "route.paths", value.get("paths"), _PATH_PREFIX.fullmatch,
+                   "a path prefix such as /app (starts with /, no spaces, quotes or query)")
+    allow_from = _names(service, "route.allow_from", value.get("allow_from"), _is_network,
+                        "a network in CIDR form (e.g. 192.168.1.0/24) or an address")
+    groups = _names(service, "route.groups", value.get("groups"), _GROUP_NAME.fullmatch, "a group name")
+    if groups and auth != "sso":
+        raise _error(service, "route.groups", "needs auth sso (a route without sign-on has no users to check)")
+    return {
+        "auth": auth,
+        "subdomain": subdomain,
+        "hosts": hosts,
+        "paths": paths,
+        "allow_from": allow_from,
+        "rate_limit": _rate_limit(service, value.get("rate_limit")),
+        "public": _boolean(service, "route.public", value.get("public")),
+        "groups": groups,
+        "mesh_port": _port(service, "route.mesh_port", value.get("mesh_port")),
+    }
 
 
 def _env(service: str, value: object) -> dict:
@@ -530,6 +598,7 @@ def _check_generated_names(services: list) -> None:
     volumes: dict[str, dict] = {}
     secrets: dict[str, dict] = {}
     subdomains: dict[str, str] = {}
+    extra_hosts: dict[str, str] = {}
     for service in services:
         name = service["name"]
         host_units = units.setdefault(service["host"], {network_service_name(): f"the {NETWORK_NAME} network"})
@@ -566,12 +635,25 @@ def _check_generated_names(services: list) -> None:
             previous = _claim(subdomains, subdomain, f"service {name}")
             if previous:
                 raise _error(name, "route.subdomain", f"{_quote(subdomain)} is already used by {previous}")
+            for index, extra in enumerate(service["route"]["hosts"]):
+                previous = _claim(extra_hosts, extra, f"service {name}")
+                if previous:
+                    raise _error(name, f"route.hosts[{index}]", f"{_quote(extra)} is already routed to {previous}")
 
 
 def _binding(text: str) -> tuple[str | None, int, str]:
     """(address or None for every address, host port, protocol) of a valid publish entry."""
     match = _PUBLISH.fullmatch(text)
     return (match["ipv4"] or match["ipv6"], int(match["host_port"]), match["protocol"] or "tcp")
+
+
+# Stands for a host's mesh address in the port check: the catalog does not know it, but it
+# is one IPv4 address (Tailscale's 100.64.0.0/10), distinct from loopback and the LAN.
+MESH_ADDRESS = "mesh"
+
+
+def _family(address: str) -> int:
+    return 4 if address == MESH_ADDRESS else ipaddress.ip_address(address).version
 
 
 def _same_socket(address: str | None, other: str | None) -> bool:
@@ -581,10 +663,21 @@ def _same_socket(address: str | None, other: str | None) -> bool:
     """
     if address is None or other is None or address == other:
         return True
-    family = ipaddress.ip_address(address).version
-    if family != ipaddress.ip_address(other).version:
+    family = _family(address)
+    if family != _family(other):
         return False
-    return any(ipaddress.ip_address(a).is_unspecified for a in (address, other))
+    return any(a != MESH_ADDRESS and ipaddress.ip_address(a).is_unspecified for a in (address, other))
+
+
+def _bindings(service: dict) -> list:
+    """(field, text, address, port, protocol) of every port the service publishes on its host,
+    the route's mesh port included (see :func:`_place_routes`)."""
+    result = [(f"publish[{index}]", text, *_binding(text)) for index, text in enumerate(service["publish"])]
+    route = service["route"]
+    if route is not None and route["mesh_port"] is not None:
+        result.append(("route.mesh_port", f"mesh address:{route['mesh_port']}", MESH_ADDRESS, route["mesh_port"],
+                       "tcp"))
+    return result
 
 
 def _check_published_ports(services: list) -> None:
@@ -597,17 +690,35 @@ def _check_published_ports(services: list) -> None:
     taken: dict[str, list] = {}
     for service in (service for service in services if service["state"] == "present"):
         host_bindings = taken.setdefault(service["host"], [])
-        for index, text in enumerate(service["publish"]):
-            address, port, protocol = _binding(text)
+        for field, text, address, port, protocol in _bindings(service):
             for other_address, other_port, other_protocol, owner, other_service in host_bindings:
                 same = address == other_address if other_service == service["name"] \
                     else _same_socket(address, other_address)
                 if (port, protocol) == (other_port, other_protocol) and same:
-                    raise _error(service["name"], f"publish[{index}]",
+                    hint = "; set route.mesh_port to a free port" if field == "route.mesh_port" else ""
+                    raise _error(service["name"], field,
                                  f"{_quote(text)} binds port {port}/{protocol} that {owner} already publishes"
-                                 f" on host {service['host']}")
-            host_bindings.append((address, port, protocol, f"publish[{index}] of service {service['name']}",
+                                 f" on host {service['host']}{hint}")
+            host_bindings.append((address, port, protocol, f"{field} of service {service['name']}",
                                   service["name"]))
+
+
+def _place_routes(services: list, edge: str | None) -> None:
+    """Settle how the edge reaches each routed service.
+
+    On the edge host itself the proxy reaches the container by name on the host's network
+    (``mesh_port`` None). On another host the container's port is published on that host's
+    mesh address only, never on every interface, as ``mesh_port`` (default: the container
+    port). Without an edge host nothing is published.
+    """
+    for service in services:
+        route = service["route"]
+        if route is None:
+            continue
+        if edge is None or service["host"] == edge:
+            route["mesh_port"] = None
+        elif route["mesh_port"] is None:
+            route["mesh_port"] = service["port"]
 
 
 def _host_names(hosts: object) -> frozenset:
@@ -619,16 +730,19 @@ def _host_names(hosts: object) -> frozenset:
     return frozenset(hosts)
 
 
-def normalise_catalog(services: object, hosts: object) -> list:
+def normalise_catalog(services: object, hosts: object, edge: object = None) -> list:
     """Validate the whole service catalog and return it normalised.
 
     ``services`` is the user's ``homelab_services`` list (None counts as empty),
-    ``hosts`` the inventory host names (``groups['all']``). The result is a new list in
+    ``hosts`` the inventory host names (``groups['all']``), ``edge`` the host that runs the
+    reverse proxy (``homelab_edge_host``; None when there is none). The result is a new list in
     input order of new dicts with every field of :data:`FIELDS` present and defaults
     filled; the input is not modified. Normalising a normalised catalog returns an equal
     catalog. Raises AnsibleFilterError with ``service <name>: <field>: <problem>``.
     """
     host_names = _host_names(hosts)
+    if edge is not None and (not isinstance(edge, str) or edge not in host_names):
+        raise AnsibleFilterError(f"validate_catalog: edge: {_quote(edge)} is not a host of the inventory")
     if services is None:
         services = []
     if not _is_list(services):
@@ -643,5 +757,6 @@ def normalise_catalog(services: object, hosts: object) -> list:
         result.append(normalise_service(index, entry, host_names))
     _check_dependencies(result)
     _check_generated_names(result)
+    _place_routes(result, edge)
     _check_published_ports(result)
     return result
