@@ -20,7 +20,8 @@ description:
     C(metrics=None) or C({port=<port>, path=/metrics}),
     C(healthcheck=None) or C({cmd, interval=30s, retries=3, start_period=10s}), C(publish=[]), C(labels={}),
     C(command=None) or a list of strings (a string is split like a shell would), C(auto_update=false),
-    C(resources={}) or C({memory, cpus}), C(purge_volumes=false). A field set to C(null) takes its default.
+    C(resources={}) or C({memory, cpus}), C(purge_volumes=false), C(oidc=None) or C({redirect_paths, scopes=[openid, profile, email]})
+    (an OpenID Connect client, which needs a route). A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
     Podman volumes and Podman secrets made for the services of one host, the ports published on one host, and the

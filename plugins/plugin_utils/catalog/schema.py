@@ -44,7 +44,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import
 FIELDS = (
     "name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on",
     "metrics", "healthcheck", "publish", "labels", "command", "auto_update", "resources",
-    "purge_volumes",
+    "purge_volumes", "oidc",
 )
 STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
@@ -52,6 +52,8 @@ BACKUP_SCHEDULES = ("none", "daily", "weekly", "monthly")
 
 ROUTE_FIELDS = ("auth", "subdomain", "hosts", "paths", "allow_from", "rate_limit", "public", "groups", "mesh_port")
 RATE_LIMIT_FIELDS = ("average", "burst")
+OIDC_FIELDS = ("redirect_paths", "scopes")
+OIDC_DEFAULT_SCOPES = ("openid", "profile", "email")
 VOLUME_FIELDS = ("name", "mount", "backup")
 METRICS_FIELDS = ("port", "path")
 HEALTHCHECK_FIELDS = ("cmd", "interval", "retries", "start_period")
@@ -68,6 +70,7 @@ _DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+")
 _DIGITS = re.compile(r"[0-9]+")
 # A URL path prefix Traefik can match literally: no spaces, quotes, backticks or query.
 _PATH_PREFIX = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+_SCOPE = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
 _GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}")
 _PUBLISH = re.compile(
     r"(?:(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<ipv4>[0-9.]+)):)?"
@@ -274,6 +277,27 @@ def _route(service: str, value: object, port: int | None) -> dict | None:
         "groups": groups,
         "mesh_port": _port(service, "route.mesh_port", value.get("mesh_port")),
     }
+
+
+def _oidc(service: str, value: object, route: dict | None) -> dict | None:
+    """An OpenID Connect client for the service: its redirect paths on the route's host
+    names and the scopes it asks for. The identity provider makes the client id and
+    secret and hands them to the service as Podman secrets."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise _error(service, "oidc", f"must be a mapping or true, got {_kind(value)}")
+    _reject_unknown(service, "oidc", value, OIDC_FIELDS)
+    if route is None:
+        raise _error(service, "oidc", "needs a route (the redirect URIs are on the route's host names)")
+    redirect_paths = _names(service, "oidc.redirect_paths", value.get("redirect_paths"), _PATH_PREFIX.fullmatch,
+                            "a path such as /oauth/callback (starts with /, no spaces, quotes or query)")
+    if not redirect_paths:
+        raise _error(service, "oidc.redirect_paths", "needs at least one path, e.g. /oauth/callback")
+    scopes = _names(service, "oidc.scopes", value.get("scopes"), _SCOPE.fullmatch, "a scope name")
+    return {"redirect_paths": redirect_paths, "scopes": scopes or list(OIDC_DEFAULT_SCOPES)}
 
 
 def _env(service: str, value: object) -> dict:
@@ -526,6 +550,7 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     auto_update = _boolean(name, "auto_update", entry.get("auto_update"))
     resources = _resources(name, entry.get("resources"))
     purge_volumes = _boolean(name, "purge_volumes", entry.get("purge_volumes"))
+    oidc = _oidc(name, entry.get("oidc"), route)
     if purge_volumes and state != "absent":
         raise _error(name, "purge_volumes", "only applies to state absent")
     return {
@@ -547,6 +572,7 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
         "auto_update": auto_update,
         "resources": resources,
         "purge_volumes": purge_volumes,
+        "oidc": oidc,
     }
 
 

@@ -47,7 +47,7 @@ ROUTE_DEFAULTS = {"hosts": [], "paths": [], "allow_from": [], "rate_limit": None
                   "mesh_port": None}
 ROUTE_VIEW_DEFAULTS = {"paths": [], "allow_from": [], "rate_limit": None, "public": False, "groups": []}
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
-          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes"]
+          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc"]
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
@@ -129,6 +129,7 @@ def test_minimal_service_gets_every_default():
         "auto_update": False,
         "resources": {},
         "purge_volumes": False,
+        "oidc": None,
     }
 
 

@@ -147,3 +147,24 @@ def test_the_routes_view_carries_every_field_the_edge_needs():
         "name": "web", "host": "jove", "fqdn": "web.lab.example.com", "hosts": ["web.lab.example.com", "www.example.org"],
         "paths": ["/a"], "port": 8080, "auth": "none", "allow_from": ["10.0.0.0/8"],
         "rate_limit": {"average": 3, "burst": 6}, "public": True, "groups": [], "url": "http://web:8080"}]
+
+
+def test_oidc_gets_default_scopes_and_keeps_its_paths():
+    service = validate_catalog([svc(route=True, oidc={"redirect_paths": ["/oauth/callback"]})], HOSTS)[0]
+    assert service["oidc"] == {"redirect_paths": ["/oauth/callback"], "scopes": ["openid", "profile", "email"]}
+    assert validate_catalog([service], HOSTS)[0] == service
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"oidc": {"redirect_paths": ["/cb"]}}, "service web: oidc: needs a route (the redirect URIs are on the route's"
+                                            " host names)"),
+    ({"route": True, "oidc": {}}, "service web: oidc.redirect_paths: needs at least one path, e.g. /oauth/callback"),
+    ({"route": True, "oidc": {"redirect_paths": ["cb"]}}, "service web: oidc.redirect_paths[0]: 'cb' is not a path"),
+    ({"route": True, "oidc": {"redirect_paths": ["/cb"], "scopes": ["open id"]}},
+     "service web: oidc.scopes[0]: 'open id' is not a scope name"),
+    ({"route": True, "oidc": {"client": "x"}}, "service web: oidc.client: is not a known field"),
+    ({"route": True, "oidc": "yes"}, "service web: oidc: must be a mapping or true, got string"),
+])
+def test_bad_oidc_is_refused_naming_the_field(fields, message):
+    with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
+        validate_catalog([svc(**fields)], HOSTS)
