@@ -123,6 +123,16 @@ def test_secret_reaches_the_kronos_service(lab):
     assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
 
 
+def test_a_routed_service_of_another_site_is_published_on_the_mesh_address_only(lab):
+    # files runs on kronos and is routed by the edge on jove: jove reaches it over the mesh,
+    # and kronos's site address does not serve it.
+    page = on_host("lab-jove", "curl", "-sf", "--max-time", "10", "http://10.231.0.11:8080/")
+    assert "homelab lab app" in page.stdout, page.stderr
+    unit = on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
+    assert "PublishPort=10.231.0.11:8080:8080" in unit
+    assert on_host("lab-jove", "curl", "-sf", "--max-time", "5", "http://10.231.2.10:8080/").returncode != 0
+
+
 def documented_tags(role):
     """The tags a role's README lists under "## Tags"."""
     readme = (ROOT / "roles" / role / "README.md").read_text()
