@@ -25,6 +25,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unsafe_character,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -44,7 +45,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import
 FIELDS = (
     "name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on",
     "metrics", "healthcheck", "publish", "labels", "command", "auto_update", "resources",
-    "purge_volumes", "oidc",
+    "purge_volumes", "oidc", "mounts", "platform",
 )
 STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
@@ -55,6 +56,7 @@ RATE_LIMIT_FIELDS = ("average", "burst")
 OIDC_FIELDS = ("redirect_paths", "scopes")
 OIDC_DEFAULT_SCOPES = ("openid", "profile", "email")
 VOLUME_FIELDS = ("name", "mount", "backup")
+MOUNT_FIELDS = ("source", "target", "readonly")
 METRICS_FIELDS = ("port", "path")
 HEALTHCHECK_FIELDS = ("cmd", "interval", "retries", "start_period")
 RESOURCES_FIELDS = ("memory", "cpus")
@@ -359,6 +361,37 @@ def _volumes(service: str, value: object) -> list:
     return result
 
 
+def _path(service: str, field: str, value: object) -> str:
+    """An absolute path that fits a Quadlet Volume= value (no ':', ',' or whitespace)."""
+    path = _required_string(service, field, value)
+    if not path.startswith("/"):
+        raise _error(service, field, f"{_quote(path)} is not an absolute path")
+    if any(char in ":," or char.isspace() for char in path):
+        raise _error(service, field, f"{_quote(path)} must not contain ':', ',' or whitespace")
+    _unit_text(service, field, path, (field, "must not contain a line break"))
+    return path
+
+
+def _mounts(service: str, value: object, volumes: list) -> list:
+    """Host directories or files bind-mounted into the container (configuration, media)."""
+    if value is None:
+        return []
+    result = []
+    targets = {volume["mount"]: f"volumes[{index}]" for index, volume in enumerate(volumes)}
+    for index, item in enumerate(_list(service, "mounts", value)):
+        field = f"mounts[{index}]"
+        _mapping(service, field, item)
+        _reject_unknown(service, field, item, MOUNT_FIELDS)
+        source = _path(service, f"{field}.source", item.get("source"))
+        target = _path(service, f"{field}.target", item.get("target"))
+        if target in targets:
+            raise _error(service, f"{field}.target", f"{_quote(target)} is already mounted by {targets[target]}")
+        targets[target] = field
+        result.append({"source": source, "target": target,
+                       "readonly": _boolean(service, f"{field}.readonly", item.get("readonly"))})
+    return result
+
+
 def _depends_on(service: str, value: object) -> list:
     """The list shape only; what the names point to is checked across the catalog."""
     if value is None:
@@ -531,6 +564,11 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     """
     name = _service_name(index, entry)
     _reject_unknown(name, "", entry, FIELDS)
+    kind = entry.get("platform")
+    if kind is not None:
+        if not isinstance(kind, str) or kind not in platform.KINDS:
+            raise _error(name, "platform", f"{_quote(kind)} is not one of {', '.join(platform.KINDS)}")
+        entry = platform.with_defaults(kind, entry)
     host = _required_string(name, "host", entry.get("host"))
     if host not in hosts:
         raise _error(name, "host", f"{_quote(host)} is not in the inventory")
@@ -551,6 +589,7 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     resources = _resources(name, entry.get("resources"))
     purge_volumes = _boolean(name, "purge_volumes", entry.get("purge_volumes"))
     oidc = _oidc(name, entry.get("oidc"), route)
+    mounts = _mounts(name, entry.get("mounts"), volumes)
     if purge_volumes and state != "absent":
         raise _error(name, "purge_volumes", "only applies to state absent")
     return {
@@ -573,6 +612,8 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
         "resources": resources,
         "purge_volumes": purge_volumes,
         "oidc": oidc,
+        "mounts": mounts,
+        "platform": kind,
     }
 
 
@@ -729,6 +770,21 @@ def _check_published_ports(services: list) -> None:
                                   service["name"]))
 
 
+def _check_platform(services: list, edge: str | None) -> None:
+    """Platform services that belong to the edge run there, and each kind once."""
+    seen: dict[str, str] = {}
+    for service in (service for service in services if service["state"] == "present"):
+        kind = service["platform"]
+        if kind is None:
+            continue
+        if kind in seen:
+            raise _error(service["name"], "platform", f"{_quote(kind)} is already service {seen[kind]}")
+        seen[kind] = service["name"]
+        if kind in platform.ON_EDGE and service["host"] != edge:
+            where = f"the edge host {edge} (homelab_edge_host)" if edge else "homelab_edge_host, which is not set"
+            raise _error(service["name"], "host", f"platform {kind} runs on {where}")
+
+
 def _place_routes(services: list, edge: str | None) -> None:
     """Settle how the edge reaches each routed service.
 
@@ -783,6 +839,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
         result.append(normalise_service(index, entry, host_names))
     _check_dependencies(result)
     _check_generated_names(result)
+    _check_platform(result, edge)
     _place_routes(result, edge)
     _check_published_ports(result)
     return result

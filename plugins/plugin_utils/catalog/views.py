@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
@@ -121,9 +122,11 @@ def _container_unit(service: dict, local_names: set, address: str | None = None)
         spec["Environment"] = dict(service["env"])
     if service["secrets"]:
         spec["Secret"] = [f"{secret_name(name, key)},type=env,target={key}" for key in service["secrets"]]
-    if service["volumes"]:
-        spec["Volume"] = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}"
-                          for volume in service["volumes"]]
+    volumes = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}" for volume in service["volumes"]]
+    volumes += [f"{mount['source']}:{mount['target']}" + (":ro" if mount["readonly"] else "")
+                for mount in service["mounts"]]
+    if volumes:
+        spec["Volume"] = volumes
     publish = list(service["publish"]) + _mesh_binding(service, address)
     if publish:
         spec["PublishPort"] = publish
@@ -250,6 +253,27 @@ def routes(catalog: object, domain: object, addresses: object = None) -> list:
             "url": _upstream(service, addresses),
         })
     return sorted(result, key=lambda item: item["name"])
+
+
+def edge_service(catalog: object) -> dict | None:
+    """The edge's own catalog entry (``platform: traefik``) and where its configuration goes.
+
+    Returns None when the catalog has no present edge, else ``{name, host, image,
+    config_dir, static_file, internal_port}``: ``config_dir`` is the host directory the
+    entry mounts at Traefik's configuration directory, where the traefik role writes.
+    """
+    for service in _present(_catalog(catalog, "edge_service")):
+        if service["platform"] != "traefik":
+            continue
+        sources = [mount["source"] for mount in service["mounts"] if mount["target"] == platform.TRAEFIK_CONFIG_DIR]
+        if not sources:
+            raise AnsibleFilterError(
+                f"service {service['name']}: mounts: nothing is mounted at {platform.TRAEFIK_CONFIG_DIR},"
+                " where Traefik reads the configuration the traefik role writes")
+        return {"name": service["name"], "host": service["host"], "image": service["image"],
+                "config_dir": sources[0], "static_file": platform.TRAEFIK_STATIC_FILE,
+                "internal_port": platform.TRAEFIK_INTERNAL_PORT}
+    return None
 
 
 def scrape_targets(catalog: object) -> list:

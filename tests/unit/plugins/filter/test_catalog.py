@@ -47,7 +47,8 @@ ROUTE_DEFAULTS = {"hosts": [], "paths": [], "allow_from": [], "rate_limit": None
                   "mesh_port": None}
 ROUTE_VIEW_DEFAULTS = {"paths": [], "allow_from": [], "rate_limit": None, "public": False, "groups": []}
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
-          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc"]
+          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
+          "mounts", "platform"]
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
@@ -100,8 +101,8 @@ def test_each_plugin_documents_itself(name):
     assert doc["short_description"]
     assert options["_input"]["required"] is True
     assert set(doc.get("positional", "").split(",")) - {""} <= set(options) - {"_input"}
-    # The catalog views are lists; a format view (traefik_config) is one document.
-    assert yaml.safe_load(module.RETURN)["_value"]["type"] == ("dict" if name == "traefik_config" else "list")
+    # The catalog views are lists; a format view (traefik_config) and the edge entry are one document.
+    assert yaml.safe_load(module.RETURN)["_value"]["type"] == ("dict" if name in ("traefik_config", "edge_service") else "list")
     examples = yaml.safe_load(module.EXAMPLES)
     assert f"homelab.stack.{name}" in json.dumps(examples)
 
@@ -130,6 +131,8 @@ def test_minimal_service_gets_every_default():
         "resources": {},
         "purge_volumes": False,
         "oidc": None,
+        "mounts": [],
+        "platform": None,
     }
 
 
