@@ -30,7 +30,7 @@ EXAMPLES = r"""
 
 # The entry {name: traefik, host: jove, platform: traefik} gives
 #   {name: traefik, host: jove, image: docker.io/library/traefik:v3.7, config_dir: /etc/homelab/traefik,
-#    static_file: /etc/traefik/traefik.yml, internal_port: 8082}
+#    static_file: /etc/traefik/traefik.yml, internal_port: 8082, secrets: []}
 """
 
 RETURN = r"""
@@ -56,6 +56,10 @@ _value:
     internal_port:
       description: The port of the internal entrypoint (ping and metrics, never published).
       type: int
+    secrets:
+      description: The names of the entry's secrets (never their values), e.g. C(CF_DNS_API_TOKEN).
+      type: list
+      elements: str
 """
 
 

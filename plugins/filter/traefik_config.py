@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils import traefik
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import is_dns_name
 
 DOCUMENTATION = r"""
 name: traefik_config
@@ -91,6 +92,8 @@ def traefik_config(routes, outpost_url, cert_resolver=None, certificate=None, da
         raise AnsibleFilterError("traefik_config: outpost_url: must be an http:// or https:// URL, got %r" % (outpost_url,))
     if certificate is not None and (not isinstance(certificate, dict) or set(certificate) != {"certFile", "keyFile"}):
         raise AnsibleFilterError("traefik_config: certificate: must be {certFile, keyFile}")
+    if dashboard_host is not None and not is_dns_name(dashboard_host):
+        raise AnsibleFilterError("traefik_config: dashboard_host: %r is not a lower-case DNS name" % (dashboard_host,))
     if cert_resolver and certificate:
         raise AnsibleFilterError("traefik_config: give cert_resolver (acme) or certificate (internal, files), not both")
     return traefik.dynamic_config(routes, outpost_url, cert_resolver=cert_resolver, certificate=certificate,

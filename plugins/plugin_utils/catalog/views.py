@@ -259,8 +259,9 @@ def edge_service(catalog: object) -> dict | None:
     """The edge's own catalog entry (``platform: traefik``) and where its configuration goes.
 
     Returns None when the catalog has no present edge, else ``{name, host, image,
-    config_dir, static_file, internal_port}``: ``config_dir`` is the host directory the
-    entry mounts at Traefik's configuration directory, where the traefik role writes.
+    config_dir, static_file, internal_port, secrets}``: ``config_dir`` is the host directory the
+    entry mounts at Traefik's configuration directory, where the traefik role writes;
+    ``secrets`` the names (never the values) of the entry's secrets.
     """
     for service in _present(_catalog(catalog, "edge_service")):
         if service["platform"] != "traefik":
@@ -272,7 +273,7 @@ def edge_service(catalog: object) -> dict | None:
                 " where Traefik reads the configuration the traefik role writes")
         return {"name": service["name"], "host": service["host"], "image": service["image"],
                 "config_dir": sources[0], "static_file": platform.TRAEFIK_STATIC_FILE,
-                "internal_port": platform.TRAEFIK_INTERNAL_PORT}
+                "internal_port": platform.TRAEFIK_INTERNAL_PORT, "secrets": sorted(service["secrets"])}
     return None
 
 

@@ -84,7 +84,7 @@ def test_edge_service_gives_the_role_its_paths():
     catalog = validate_catalog([TRAEFIK, {"name": "app", "host": "kronos", "image": "a"}], HOSTS, edge="jove")
     assert edge_service(catalog) == {"name": "traefik", "host": "jove", "image": platform.TRAEFIK_IMAGE,
                                      "config_dir": "/etc/homelab/traefik", "static_file": "/etc/traefik/traefik.yml",
-                                     "internal_port": 8082}
+                                     "internal_port": 8082, "secrets": []}
     assert edge_service(validate_catalog([], HOSTS)) is None
 
 
