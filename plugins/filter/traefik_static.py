@@ -10,7 +10,7 @@ name: traefik_static
 short_description: Traefik's static configuration for the edge
 version_added: 0.1.0
 description:
-  - Builds Traefik's static configuration from the P(homelab.stack.edge_service#filter) entry.
+  - Builds Traefik's static configuration from the entry from P(homelab.stack.platform_service#filter) (kind C(traefik)).
   - Entrypoint C(web) (:80) redirects permanently to C(websecure) (:443); the file provider watches the
     C(dynamic) directory beside the static file; C(ping) and Prometheus metrics answer on the C(internal)
     entrypoint, which the catalog entry never publishes; logs and the access log are JSON.
@@ -20,7 +20,7 @@ description:
     (the token reaches the container as the Podman secret C(CF_DNS_API_TOKEN)).
 options:
   _input:
-    description: The edge entry, from P(homelab.stack.edge_service#filter).
+    description: The edge entry, from P(homelab.stack.platform_service#filter) with kind C(traefik).
     type: dict
     required: true
   access_log:
@@ -44,7 +44,7 @@ EXAMPLES = r"""
 - name: Write Traefik's static configuration
   ansible.builtin.copy:
     content: "{{ traefik_edge | homelab.stack.traefik_static(access_log=true) | to_nice_yaml(indent=2) }}"
-    dest: "{{ traefik_edge.config_dir }}/traefik.yml"
+    dest: "{{ traefik_edge.host_dir }}/traefik.yml"
     mode: "0640"
 """
 
@@ -61,14 +61,13 @@ ACME_STORAGE = "/var/lib/traefik/acme.json"
 def traefik_static(edge, access_log=True, dashboard=False, acme=None):
     """The filter: the static file for the edge entry."""
     if not isinstance(edge, dict) or "static_file" not in edge or "internal_port" not in edge:
-        raise AnsibleFilterError("traefik_static: the input must be the entry from homelab.stack.edge_service")
+        raise AnsibleFilterError("traefik_static: the input must be the entry from homelab.stack.platform_service('traefik')")
     if acme is not None:
         missing = [key for key in ("email", "resolver") if not acme.get(key)]
         if missing:
             raise AnsibleFilterError("traefik_static: acme: needs %s" % ", ".join(missing))
         acme = dict(acme, storage=ACME_STORAGE)
-    config_dir = edge["static_file"].rsplit("/", 1)[0]
-    return traefik.static_config(config_dir + "/dynamic", ports={"internal": ":%d" % edge["internal_port"]},
+    return traefik.static_config(edge["config_dir"] + "/dynamic", ports={"internal": ":%d" % edge["internal_port"]},
                                  access_log=access_log, dashboard=dashboard, acme=acme)
 
 

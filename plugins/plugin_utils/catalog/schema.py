@@ -783,6 +783,9 @@ def _check_platform(services: list, edge: str | None) -> None:
         if kind in platform.ON_EDGE and service["host"] != edge:
             where = f"the edge host {edge} (homelab_edge_host)" if edge else "homelab_edge_host, which is not set"
             raise _error(service["name"], "host", f"platform {kind} runs on {where}")
+        for key in platform.REQUIRED_SECRETS.get(kind, ()):
+            if key not in service["secrets"]:
+                raise _error(service["name"], "secrets", f"platform {kind} needs {key} (from a vault)")
 
 
 def _place_routes(services: list, edge: str | None) -> None:

@@ -255,25 +255,27 @@ def routes(catalog: object, domain: object, addresses: object = None) -> list:
     return sorted(result, key=lambda item: item["name"])
 
 
-def edge_service(catalog: object) -> dict | None:
-    """The edge's own catalog entry (``platform: traefik``) and where its configuration goes.
+def platform_service(catalog: object, kind: object) -> dict | None:
+    """A platform kind's catalog entry (e.g. ``platform: traefik``) and where its files go.
 
-    Returns None when the catalog has no present edge, else ``{name, host, image,
-    config_dir, static_file, internal_port, secrets}``: ``config_dir`` is the host directory the
-    entry mounts at Traefik's configuration directory, where the traefik role writes;
-    ``secrets`` the names (never the values) of the entry's secrets.
+    Returns None when the catalog has no present entry of the kind, else ``{name, host,
+    image, host_dir, secrets}`` and the kind's facts (``config_dir`` and its files, see
+    platform.FACTS): ``host_dir`` is the host directory the entry mounts at ``config_dir``,
+    where the kind's role writes; ``secrets`` the names (never the values) of its secrets.
     """
-    for service in _present(_catalog(catalog, "edge_service")):
-        if service["platform"] != "traefik":
+    if not isinstance(kind, str) or kind not in platform.KINDS:
+        raise AnsibleFilterError(f"platform_service: kind: {_quote(kind)} is not one of {', '.join(platform.KINDS)}")
+    facts = platform.FACTS[kind]
+    for service in _present(_catalog(catalog, "platform_service")):
+        if service["platform"] != kind:
             continue
-        sources = [mount["source"] for mount in service["mounts"] if mount["target"] == platform.TRAEFIK_CONFIG_DIR]
+        sources = [mount["source"] for mount in service["mounts"] if mount["target"] == facts["config_dir"]]
         if not sources:
             raise AnsibleFilterError(
-                f"service {service['name']}: mounts: nothing is mounted at {platform.TRAEFIK_CONFIG_DIR},"
-                " where Traefik reads the configuration the traefik role writes")
+                f"service {service['name']}: mounts: nothing is mounted at {facts['config_dir']},"
+                f" where {kind} reads the configuration its role writes")
         return {"name": service["name"], "host": service["host"], "image": service["image"],
-                "config_dir": sources[0], "static_file": platform.TRAEFIK_STATIC_FILE,
-                "internal_port": platform.TRAEFIK_INTERNAL_PORT, "secrets": sorted(service["secrets"])}
+                "host_dir": sources[0], "secrets": sorted(service["secrets"]), **facts}
     return None
 
 

@@ -50,7 +50,7 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
           "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
           "mounts", "platform"]
 # Filters that return one document rather than a list.
-DOCUMENT_FILTERS = ("traefik_config", "traefik_static", "edge_service", "mesh_addresses")
+DOCUMENT_FILTERS = ("traefik_config", "traefik_static", "platform_service", "mesh_addresses", "cloudflared_config")
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 

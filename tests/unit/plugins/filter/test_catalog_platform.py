@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Platform entries (``platform: traefik``), host mounts, and the edge_service view."""
+"""Platform entries (``platform: traefik``), host mounts, and the platform_service view."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import re
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.stack.plugins.filter import edge_service as edge_service_plugin
+from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import host_units as host_units_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
-edge_service = edge_service_plugin.FilterModule().filters()["edge_service"]
+platform_service = platform_service_plugin.FilterModule().filters()["platform_service"]
 
 HOSTS = ["jove", "kronos"]
 TRAEFIK = {"name": "traefik", "host": "jove", "platform": "traefik"}
+CLOUDFLARED = {"name": "tunnel", "host": "jove", "platform": "cloudflared", "secrets": {"TUNNEL_TOKEN": "t0ken"}}
 
 
 def test_a_traefik_entry_gets_the_container_the_role_configures():
@@ -53,7 +54,7 @@ def test_the_edge_platform_runs_on_the_edge_host_once():
 
 
 def test_an_unknown_platform_is_refused():
-    with pytest.raises(AnsibleFilterError, match=re.escape("service x: platform: 'nginx' is not one of traefik")):
+    with pytest.raises(AnsibleFilterError, match=re.escape("service x: platform: 'nginx' is not one of traefik, cloudflared")):
         validate_catalog([{"name": "x", "host": "jove", "image": "a", "platform": "nginx"}], HOSTS)
 
 
@@ -80,15 +81,27 @@ def test_bad_mounts_are_refused_naming_the_field(mounts, message):
         validate_catalog([entry], HOSTS)
 
 
-def test_edge_service_gives_the_role_its_paths():
-    catalog = validate_catalog([TRAEFIK, {"name": "app", "host": "kronos", "image": "a"}], HOSTS, edge="jove")
-    assert edge_service(catalog) == {"name": "traefik", "host": "jove", "image": platform.TRAEFIK_IMAGE,
-                                     "config_dir": "/etc/homelab/traefik", "static_file": "/etc/traefik/traefik.yml",
-                                     "internal_port": 8082, "secrets": []}
-    assert edge_service(validate_catalog([], HOSTS)) is None
+def test_platform_service_gives_the_role_its_paths():
+    catalog = validate_catalog([TRAEFIK, CLOUDFLARED, {"name": "app", "host": "kronos", "image": "a"}], HOSTS,
+                               edge="jove")
+    assert platform_service(catalog, "traefik") == {
+        "name": "traefik", "host": "jove", "image": platform.TRAEFIK_IMAGE, "host_dir": "/etc/homelab/traefik",
+        "secrets": [], "config_dir": "/etc/traefik", "static_file": "/etc/traefik/traefik.yml", "internal_port": 8082}
+    assert platform_service(catalog, "cloudflared") == {
+        "name": "tunnel", "host": "jove", "image": platform.CLOUDFLARED_IMAGE, "host_dir": "/etc/homelab/cloudflared",
+        "secrets": ["TUNNEL_TOKEN"], "config_dir": "/etc/cloudflared", "config_file": "/etc/cloudflared/config.yml"}
+    assert platform_service(validate_catalog([], HOSTS), "traefik") is None
+    with pytest.raises(AnsibleFilterError, match=re.escape("platform_service: kind: 'nginx' is not one of traefik,")):
+        platform_service(catalog, "nginx")
 
 
-def test_edge_service_needs_the_configuration_mount():
+def test_platform_service_needs_the_configuration_mount():
     catalog = validate_catalog([dict(TRAEFIK, mounts=[{"source": "/srv/x", "target": "/x"}])], HOSTS, edge="jove")
     with pytest.raises(AnsibleFilterError, match=re.escape("service traefik: mounts: nothing is mounted at /etc/traefik")):
-        edge_service(catalog)
+        platform_service(catalog, "traefik")
+
+
+def test_a_tunnel_needs_its_token():
+    with pytest.raises(AnsibleFilterError, match=re.escape(
+            "service tunnel: secrets: platform cloudflared needs TUNNEL_TOKEN (from a vault)")):
+        validate_catalog([dict(CLOUDFLARED, secrets={})], HOSTS, edge="jove")

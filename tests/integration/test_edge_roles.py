@@ -1,10 +1,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""roles/traefik on this machine over the local connection, writing into a temporary
-directory (the edge entry mounts it at Traefik's configuration directory): check mode on
-a fresh host changes nothing, a converge writes the configuration and a certificate from
-an internal CA kept in another directory, a second converge changes nothing, the
-certificate is renewed before it ends, and bad input fails before any change.
-A stand-in systemctl records the restart the role asks for (tests/integration/fake_systemctl).
+"""roles/traefik and roles/cloudflared on this machine over the local connection, writing
+into temporary directories (the edge and tunnel entries mount them at their configuration
+directories): check mode on a fresh host changes nothing, a converge writes the
+configuration (and for Traefik a certificate from an internal CA kept in another
+directory), a second converge changes nothing, the certificate is renewed before it ends,
+and bad input fails before any change. A stand-in systemctl records the restarts the
+roles ask for (tests/integration/fake_systemctl).
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ RECAP = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+faile
 PLAY = """
 - hosts: jove
   gather_facts: false
-  roles:
-    - role: homelab.stack.traefik
+  roles: {roles}
 """
 
 
@@ -40,6 +40,7 @@ PLAY = """
 def site_fixture(tmp_path):
     """Paths and variables of one edge: the configuration and CA directories start absent."""
     config_dir = tmp_path / "etc-traefik"
+    tunnel_dir = tmp_path / "etc-cloudflared"
     variables = {
         "homelab_domain": "lab.test",
         "homelab_edge_host": "jove",
@@ -48,21 +49,23 @@ def site_fixture(tmp_path):
         "homelab_services": [
             {"name": "traefik", "host": "jove", "platform": "traefik",
              "mounts": [{"source": str(config_dir), "target": "/etc/traefik", "readonly": True}]},
+            {"name": "tunnel", "host": "jove", "platform": "cloudflared", "secrets": {"TUNNEL_TOKEN": "not-a-token"},
+             "mounts": [{"source": str(tunnel_dir), "target": "/etc/cloudflared", "readonly": True}]},
             {"name": "whoami", "host": "kronos", "image": "docker.io/traefik/whoami:v1.10", "port": 80,
-             "route": {"auth": "none", "hosts": ["who.site-b.lab.test", "who.example.org"]}},
+             "route": {"auth": "none", "hosts": ["who.site-b.lab.test", "who.example.org"], "public": True}},
             {"name": "paperless", "host": "jove", "image": "ghcr.io/paperless-ngx/paperless-ngx:2.14", "port": 8000,
              "route": {"auth": "sso", "allow_from": ["192.168.1.0/24"]}},
         ],
     }
-    (tmp_path / "play.yml").write_text(PLAY)
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {
         "jove": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
         "kronos": {"ansible_host": "100.64.0.11"}}}}))
-    return {"tmp": tmp_path, "config": config_dir, "ca": tmp_path / "ca", "vars": variables}
+    return {"tmp": tmp_path, "config": config_dir, "tunnel": tunnel_dir, "ca": tmp_path / "ca", "vars": variables}
 
 
-def converge(site, *extra, **overrides):
-    """Run the role; (returncode, output, changed count)."""
+def converge(site, *extra, roles=("traefik",), **overrides):
+    """Run the roles; (returncode, output, changed count)."""
+    (site["tmp"] / "play.yml").write_text(PLAY.format(roles=json.dumps([f"homelab.stack.{r}" for r in roles])))
     variables = dict(site["vars"], **overrides)
     (site["tmp"] / "vars.json").write_text(json.dumps(variables))
     env = dict(os.environ, PATH=f"{FAKE_SYSTEMCTL}{os.pathsep}{os.environ['PATH']}",
@@ -161,3 +164,48 @@ def test_a_route_collision_is_refused_before_any_change(site):
     returncode, output, _changed = converge(site, homelab_services=services)
     assert returncode != 0 and "service other: route.subdomain: 'whoami' is already used by service whoami" in output
     assert not site["config"].exists()
+
+
+def test_the_tunnel_sends_public_routes_to_the_edge_and_nothing_else(site):
+    assert converge(site)[0] == 0
+    ca_file = str(site["tmp"] / "exported-ca.pem")
+    returncode, output, _changed = converge(site, roles=("cloudflared",), cloudflared_origin_ca_file=ca_file)
+    assert returncode == 0, output
+    config = yaml.safe_load((site["tunnel"] / "config.yml").read_text())
+    origin = {"caPool": "/etc/cloudflared/ca.pem"}
+    assert config == {"ingress": [
+        {"hostname": "whoami.lab.test", "service": "https://traefik:443",
+         "originRequest": dict(origin, originServerName="whoami.lab.test")},
+        {"hostname": "who.site-b.lab.test", "service": "https://traefik:443",
+         "originRequest": dict(origin, originServerName="who.site-b.lab.test")},
+        {"hostname": "who.example.org", "service": "https://traefik:443",
+         "originRequest": dict(origin, originServerName="who.example.org")},
+        {"service": "http_status:404"}]}
+    assert (site["tunnel"] / "ca.pem").read_bytes() == pathlib.Path(ca_file).read_bytes()
+    assert "try-restart tunnel.service" in (site["tmp"] / "systemctl.log").read_text()
+    assert "not-a-token" not in output
+    returncode, output, changed = converge(site, roles=("cloudflared",), cloudflared_origin_ca_file=ca_file)
+    assert returncode == 0 and changed == 0, output
+
+
+def test_the_tunnel_in_check_mode_on_a_fresh_edge_changes_nothing(site):
+    returncode, output, _changed = converge(site, "--check", roles=("cloudflared",))
+    assert returncode == 0, output
+    assert not site["tunnel"].exists()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"cloudflared_origin_ca_file": "/nonexistent/ca.pem"},
+     "cloudflared_origin_ca_file: '/nonexistent/ca.pem' is not a file on the controller"),
+    ({"cloudflared_origin_url": "traefik:443"}, "cloudflared_config: traefik:443 is an invalid address"),
+])
+def test_bad_tunnel_input_fails_before_any_change(site, overrides, message):
+    returncode, output, _changed = converge(site, roles=("cloudflared",), **overrides)
+    assert returncode != 0 and message in output, output
+    assert not site["tunnel"].exists()
+
+
+def test_a_catalog_without_the_tunnel_is_refused(site):
+    services = [service for service in site["vars"]["homelab_services"] if service["name"] != "tunnel"]
+    returncode, output, _changed = converge(site, roles=("cloudflared",), homelab_services=services)
+    assert returncode != 0 and "homelab_services has no tunnel: add {name: tunnel, host: jove" in output
