@@ -450,12 +450,7 @@ def _healthcheck(service: str, value: object) -> dict | None:
     _unit_text(service, "healthcheck.cmd", cmd, ("healthcheck.cmd", "must not contain a line break"))
     _quadlet(service, literal, cmd, "healthcheck.cmd")
     retries = value.get("retries")
-    if retries is None:
-        retries = HEALTHCHECK_DEFAULTS["retries"]
-    elif isinstance(retries, bool) or not isinstance(retries, int):
-        raise _error(service, "healthcheck.retries", f"must be an integer, got {_kind(retries)}")
-    elif retries < 1:
-        raise _error(service, "healthcheck.retries", f"{retries} is not a positive integer")
+    retries = HEALTHCHECK_DEFAULTS["retries"] if retries is None else _positive(service, "healthcheck.retries", retries)
     return {
         "cmd": cmd,
         "interval": _duration(service, "healthcheck.interval", value.get("interval"),
