@@ -16,7 +16,16 @@ description:
   - Dependencies on services of other hosts do not become C(After)/C(Requires);
     C(playbooks/services.yml) orders those hosts (P(homelab.stack.host_tiers#filter)).
   - Returns an empty list when the host has no present service.
-positional: host
+  - A routed service that the edge reaches over the mesh (C(route.mesh_port), see
+    O(homelab.stack.validate_catalog#filter:edge)) publishes C(<address>:<mesh_port>:<port>), on the mesh
+    address only.
+positional: host,address
+options:
+  address:
+    description:
+      - The host's mesh address (usually C(homelab_mesh_address), else C(ansible_host)). Needed when a service
+        of the host is routed by an edge on another host.
+    type: str
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter

@@ -12,15 +12,26 @@ description:
   - Checks every entry of C(homelab_services) and returns the catalog normalised, in input order,
     with every field present and its default filled in.
   - Fields and defaults are C(name), C(host), C(image), C(state=present), C(port=None),
-    C(route=None) or C({auth, subdomain}) (C(auth=sso), C(subdomain=<name>)), C(env={}) (values as strings),
+    C(route=None) or C({auth, subdomain, hosts, paths, allow_from, rate_limit, public, groups, mesh_port})
+    (C(auth=sso), C(subdomain=<name>), C(hosts=[]) extra host names, C(paths=[]) path prefixes,
+    C(allow_from=[]) CIDR networks, C(rate_limit=None) or C({average, burst=<average>}) requests per second,
+    C(public=false) for the Cloudflare tunnel, C(groups=[]) that may use an SSO route, C(mesh_port) see O(edge)), C(env={}) (values as strings),
     C(secrets={}), C(volumes=[]) of C({name, mount, backup=none}), C(depends_on=[]),
     C(metrics=None) or C({port=<port>, path=/metrics}),
     C(healthcheck=None) or C({cmd, interval=30s, retries=3, start_period=10s}), C(publish=[]), C(labels={}),
     C(command=None) or a list of strings (a string is split like a shell would), C(auto_update=false),
-    C(resources={}) or C({memory, cpus}), C(purge_volumes=false). A field set to C(null) takes its default.
+    C(resources={}) or C({memory, cpus}), C(purge_volumes=false), C(oidc=None) or C({redirect_paths, scopes=[openid, profile, email]})
+    (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
+    bind-mounted into the container), C(platform=None) or a platform kind (C(traefik)) whose container defaults
+    fill the fields the entry leaves unset. A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
-    Podman volumes and Podman secrets made for the services of one host, and the route subdomains, do not collide.
+    Podman volumes and Podman secrets made for the services of one host, the ports published on one host, and the
+    route subdomains and extra host names, do not collide.
+  - A C(platform=traefik) entry runs on O(edge), once.
+  - With O(edge), a routed service of another host gets C(route.mesh_port) (default its C(port)), the port the edge
+    reaches it on, published on that host's mesh address only. On the edge host, or without O(edge),
+    C(route.mesh_port) is C(null) and the edge reaches the container by name.
   - The input is not modified, and a normalised catalog passes through unchanged.
   - >-
     Any problem fails with C(service <name>: <field>: <problem>), or C(service #<index>: ...) when the
@@ -37,6 +48,9 @@ options:
     type: list
     elements: str
     required: true
+  edge:
+    description: The inventory host that runs the edge (Traefik), usually C(homelab_edge_host). Omitted or C(null), no route is reached over the mesh.
+    type: str
 seealso:
   - plugin: homelab.stack.host_units
     plugin_type: filter
@@ -46,7 +60,7 @@ author: homelab.stack maintainers
 EXAMPLES = r"""
 - name: Validate the catalog once for the play
   ansible.builtin.set_fact:
-    homelab_catalog: "{{ homelab_services | homelab.stack.validate_catalog(groups['all']) }}"
+    homelab_catalog: "{{ homelab_services | homelab.stack.validate_catalog(groups['all'], edge=homelab_edge_host | default(none)) }}"
 
 # homelab_services:
 #   - name: whoami
@@ -60,7 +74,8 @@ EXAMPLES = r"""
 #     image: docker.io/traefik/whoami:v1.10
 #     state: present
 #     port: 80
-#     route: {auth: none, subdomain: whoami}
+#     route: {auth: none, subdomain: whoami, hosts: [], paths: [], allow_from: [], rate_limit: null, public: false,
+#             groups: [], mesh_port: null}
 #     env: {}
 #     secrets: {}
 #     volumes: []

@@ -9,8 +9,11 @@ import pathlib
 import re
 import signal
 import subprocess
+import time
 
 import pytest
+
+import https_client
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HOSTS = {"jove": "lab-jove", "kronos": "lab-kronos"}
@@ -123,6 +126,72 @@ def test_secret_reaches_the_kronos_service(lab):
     assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
 
 
+def test_a_routed_service_of_another_site_is_published_on_the_mesh_address_only(lab):
+    # files runs on kronos and is routed by the edge on jove: jove reaches it over the mesh.
+    page = on_host("lab-jove", "curl", "-sf", "--max-time", "10", "http://10.231.0.11:8080/")
+    assert "homelab lab app" in page.stdout, page.stderr
+    unit = on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
+    assert "PublishPort=10.231.0.11:8080:8080" in unit
+    # On kronos itself the mesh address answers and its site address does not.
+    assert "homelab lab app" in on_host("lab-kronos", "curl", "-sf", "--max-time", "10", "http://10.231.0.11:8080/").stdout
+    assert on_host("lab-kronos", "curl", "-sf", "--max-time", "5", "http://10.231.2.10:8080/").returncode != 0
+
+
+EDGE_DOMAIN = "lab.home.arpa"
+
+
+def through_edge(name, path="/", tls=True):
+    """GET <name>.lab.home.arpa through lab-jove's published edge ports, verified with .lab/ca.pem."""
+    return https_client.get(8443 if tls else 8080, f"{name}.{EDGE_DOMAIN}", path, tls=tls,
+                            cafile=str(ROOT / ".lab" / "ca.pem"))
+
+
+@pytest.mark.parametrize("name", ["web", "files"])
+def test_edge_serves_open_routes_of_both_sites_with_the_lab_ca(lab, name):
+    # web runs on jove beside the edge, files on kronos (reached over the mesh).
+    status, headers, body = through_edge(name)
+    assert status == 200 and b"homelab lab app" in body
+    assert "max-age=31536000" in headers["Strict-Transport-Security"]
+
+
+def test_edge_redirects_http_to_https(lab):
+    status, headers, _body = through_edge("web", "/page", tls=False)
+    assert status in (301, 308) and headers["Location"] == f"https://web.{EDGE_DOMAIN}/page"
+
+
+def test_edge_fails_closed_for_sso_routes_without_authentik(lab):
+    status, _headers, body = through_edge("api")
+    assert status >= 500 and b"homelab lab app" not in body
+
+
+def test_edge_serves_no_api_or_dashboard(lab):
+    for name, path in (("traefik", "/dashboard/"), ("traefik", "/api/rawdata"), ("web", "/api/rawdata")):
+        status, _headers, body = through_edge(name, path)
+        assert b'"routers"' not in body and (status == 404 or name == "web")
+    ports = on_host("lab-jove", "podman", "port", "traefik").stdout
+    assert "8082" not in ports and "443/tcp" in ports
+
+
+def test_edge_picks_up_a_route_change_without_a_restart(lab):
+    started = on_host("lab-jove", "systemctl", "show", "-P", "ExecMainStartTimestamp", "traefik.service").stdout
+    dynamic = "/etc/homelab/traefik/dynamic/routes.yml"
+    original = on_host("lab-jove", "cat", dynamic).stdout
+    changed = original.replace("Host(`web.lab.home.arpa`)", "Host(`web2.lab.home.arpa`)")
+    assert changed != original
+    # The file is put back exactly (content, owner, mode): later converges must find nothing to change.
+    assert on_host("lab-jove", "cp", "-p", dynamic, f"{dynamic}.orig").returncode == 0
+    try:
+        on_host("lab-jove", "sh", "-c", f"cat > {dynamic}.new <<'EOF'\n{changed}EOF\nmv {dynamic}.new {dynamic}")
+        for _attempt in range(50):
+            if through_edge("web2")[0] == 200:
+                break
+            time.sleep(0.2)
+        assert through_edge("web2")[0] == 200
+    finally:
+        on_host("lab-jove", "mv", f"{dynamic}.orig", dynamic)
+    assert on_host("lab-jove", "systemctl", "show", "-P", "ExecMainStartTimestamp", "traefik.service").stdout == started
+
+
 def documented_tags(role):
     """The tags a role's README lists under "## Tags"."""
     readme = (ROOT / "roles" / role / "README.md").read_text()
@@ -130,7 +199,7 @@ def documented_tags(role):
     return list(dict.fromkeys(re.findall(rf"`({role}_[a-z]+)`", section)))
 
 
-@pytest.mark.parametrize("tag", documented_tags("podman") + documented_tags("service"))
+@pytest.mark.parametrize("tag", documented_tags("podman") + documented_tags("service") + documented_tags("traefik"))
 def test_every_documented_tag_runs_alone(lab, tag):
     hosts = recap(converge("--tags", tag))
     assert {name: counts[1:] for name, counts in hosts.items()} == {"jove": (0, 0, 0), "kronos": (0, 0, 0)}

@@ -35,6 +35,11 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
     return 0
 }
 
+mounts_for() {  # the edge host gets the Traefik image archive (loaded by the podman role)
+    [ "$1" = jove ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/traefik.tar:ro\n' "$traefik_archive"
+    return 0
+}
+
 wait_for_systemd() {  # wait_for_systemd NAME FRESH: a fresh host must boot clean
     local name="$1" fresh="$2" status="" attempt
     for attempt in $(seq 1 90); do
@@ -65,8 +70,9 @@ wait_for_ssh() {
 
 lab_up() {
     lab_require_controller
-    local image name spec address current
+    local image name spec address current traefik_archive
     image="$("$here/build-images.sh")"
+    traefik_archive="$("$here/build-traefik-image.sh")"
     mkdir -p "$state"
     chmod 700 "$state"
     [ -f "$state/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C homelab-lab -f "$state/id_ed25519"
@@ -98,6 +104,7 @@ lab_up() {
                 args+=(--network "${pair%%:*}:ip=${pair#*:}")
             done
             mapfile -t -O "${#args[@]}" args < <(publish_for "$name")
+            mapfile -t -O "${#args[@]}" args < <(mounts_for "$name")
             podman run -d --name "lab-$name" --hostname "$name" --label "$label" \
                 --systemd=always --privileged \
                 -v "$state/id_ed25519.pub:/root/.ssh/authorized_keys:ro" \
@@ -110,6 +117,8 @@ lab_up() {
     {
         echo "# Written by tests/lab/lab.sh: how Ansible reaches the lab hosts."
         echo "all:"
+        echo "  vars:"
+        echo "    lab_state_dir: $state"
         echo "  hosts:"
     } >"$state/inventory.yml.new"
     for spec in "${hosts[@]}"; do

@@ -27,7 +27,9 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheFakeOnly admin@laptop"
 
 @pytest.fixture(name="pve")
 def pve_fixture():
-    with FakePVE(make_cluster(nodes=2, guests=4, templates=2), task_seconds=0.02) as fake:
+    # Tasks run long enough that the checks made while one runs still see it running on a
+    # loaded machine (two cores shared with a lab), short enough that polling ends soon.
+    with FakePVE(make_cluster(nodes=2, guests=4, templates=2), task_seconds=0.5) as fake:
         yield fake
 
 
@@ -350,10 +352,10 @@ def test_a_locked_guest_refuses_writes_until_the_lock_is_gone(pve):
     assert pve.cluster.guest(102).status == "running"
     assert resource(pve, 102)["lock"] == "backup"
     assert finish(pve, data(pve, "POST", "/nodes/pve1/qemu/102/status/stop", skiplock=1))["exitstatus"] == "OK"
-    pve.hold_lock(100, "backup", 0.05)
+    pve.hold_lock(100, "backup", 0.5)
     refused(pve, 500, "CT 100 is locked (backup)", "PUT", "/nodes/pve1/lxc/100/config", cores=1)
     refused(pve, 500, "CT 100 is locked (backup)", "PUT", "/nodes/pve1/lxc/100/resize", disk="rootfs", size="+1G")
-    time.sleep(0.06)
+    time.sleep(0.6)
     assert data(pve, "PUT", "/nodes/pve1/lxc/100/config", cores=1) is None
 
 

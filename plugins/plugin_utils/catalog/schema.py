@@ -25,6 +25,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unsafe_character,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -35,6 +36,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors impor
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
     is_dns_label,
+    is_dns_name,
     network_service_name,
     secret_name,
     volume_name,
@@ -43,14 +45,18 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import
 FIELDS = (
     "name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on",
     "metrics", "healthcheck", "publish", "labels", "command", "auto_update", "resources",
-    "purge_volumes",
+    "purge_volumes", "oidc", "mounts", "platform",
 )
 STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
 BACKUP_SCHEDULES = ("none", "daily", "weekly", "monthly")
 
-ROUTE_FIELDS = ("auth", "subdomain")
+ROUTE_FIELDS = ("auth", "subdomain", "hosts", "paths", "allow_from", "rate_limit", "public", "groups", "mesh_port")
+RATE_LIMIT_FIELDS = ("average", "burst")
+OIDC_FIELDS = ("redirect_paths", "scopes")
+OIDC_DEFAULT_SCOPES = ("openid", "profile", "email")
 VOLUME_FIELDS = ("name", "mount", "backup")
+MOUNT_FIELDS = ("source", "target", "readonly")
 METRICS_FIELDS = ("port", "path")
 HEALTHCHECK_FIELDS = ("cmd", "interval", "retries", "start_period")
 RESOURCES_FIELDS = ("memory", "cpus")
@@ -64,6 +70,10 @@ _LABEL_KEY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
 _MEMORY = re.compile(r"([0-9]+)[kmg]?")
 _DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+")
 _DIGITS = re.compile(r"[0-9]+")
+# A URL path prefix Traefik can match literally: no spaces, quotes, backticks or query.
+_PATH_PREFIX = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+_SCOPE = re.compile(r"[A-Za-z0-9_.:/-]{1,128}")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}")
 _PUBLISH = re.compile(
     r"(?:(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<ipv4>[0-9.]+)):)?"
     r"(?P<host_port>[0-9]+):(?P<container_port>[0-9]+)(?:/(?P<protocol>tcp|udp))?"
@@ -189,7 +199,52 @@ def _image(service: str, value: object) -> str:
     return _unit_text(service, "image", image, ("image", "must not contain a line break"))
 
 
+def _names(service: str, field: str, value: object, check, what: str) -> list:
+    """A list of distinct strings that each pass ``check``; ``what`` names a valid item."""
+    if value is None:
+        return []
+    result: list[str] = []
+    for index, item in enumerate(_list(service, field, value)):
+        text = _string(service, f"{field}[{index}]", item)
+        if not check(text):
+            raise _error(service, f"{field}[{index}]", f"{_quote(text)} is not {what}")
+        if text in result:
+            raise _error(service, f"{field}[{index}]", f"{_quote(text)} is listed twice")
+        result.append(text)
+    return result
+
+
+def _is_network(text: str) -> bool:
+    """A CIDR network or a single address (Traefik's ipAllowList takes both)."""
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
+def _positive(service: str, field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _error(service, field, f"must be an integer, got {_kind(value)}")
+    if value < 1:
+        raise _error(service, field, f"{value} is not a positive integer")
+    return value
+
+
+def _rate_limit(service: str, value: object) -> dict | None:
+    """Requests per second on average and in a burst, per client address."""
+    if value is None:
+        return None
+    _mapping(service, "route.rate_limit", value)
+    _reject_unknown(service, "route.rate_limit", value, RATE_LIMIT_FIELDS)
+    average = _positive(service, "route.rate_limit.average", value.get("average"))
+    burst = value.get("burst")
+    burst = average if burst is None else _positive(service, "route.rate_limit.burst", burst)
+    return {"average": average, "burst": burst}
+
+
 def _route(service: str, value: object, port: int | None) -> dict | None:
+    """The route's own fields; ``mesh_port`` is settled by :func:`_place_routes`."""
     if value is None or value is False:
         return None
     if value is True:
@@ -205,7 +260,46 @@ def _route(service: str, value: object, port: int | None) -> dict | None:
         raise _error(service, "route.subdomain", f"{_quote(subdomain)} is not a valid DNS label")
     if port is None:
         raise _error(service, "route", "needs a port")
-    return {"auth": auth, "subdomain": subdomain}
+    hosts = _names(service, "route.hosts", value.get("hosts"), is_dns_name, "a valid lower-case DNS name")
+    paths = _names(service, "route.paths", value.get("paths"), _PATH_PREFIX.fullmatch,
+                   "a path prefix such as /app (starts with /, no spaces, quotes or query)")
+    allow_from = _names(service, "route.allow_from", value.get("allow_from"), _is_network,
+                        "a network in CIDR form (e.g. 192.168.1.0/24) or an address")
+    groups = _names(service, "route.groups", value.get("groups"), _GROUP_NAME.fullmatch, "a group name")
+    if groups and auth != "sso":
+        raise _error(service, "route.groups", "needs auth sso (a route without sign-on has no users to check)")
+    return {
+        "auth": auth,
+        "subdomain": subdomain,
+        "hosts": hosts,
+        "paths": paths,
+        "allow_from": allow_from,
+        "rate_limit": _rate_limit(service, value.get("rate_limit")),
+        "public": _boolean(service, "route.public", value.get("public")),
+        "groups": groups,
+        "mesh_port": _port(service, "route.mesh_port", value.get("mesh_port")),
+    }
+
+
+def _oidc(service: str, value: object, route: dict | None) -> dict | None:
+    """An OpenID Connect client for the service: its redirect paths on the route's host
+    names and the scopes it asks for. The identity provider makes the client id and
+    secret and hands them to the service as Podman secrets."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise _error(service, "oidc", f"must be a mapping or true, got {_kind(value)}")
+    _reject_unknown(service, "oidc", value, OIDC_FIELDS)
+    if route is None:
+        raise _error(service, "oidc", "needs a route (the redirect URIs are on the route's host names)")
+    redirect_paths = _names(service, "oidc.redirect_paths", value.get("redirect_paths"), _PATH_PREFIX.fullmatch,
+                            "a path such as /oauth/callback (starts with /, no spaces, quotes or query)")
+    if not redirect_paths:
+        raise _error(service, "oidc.redirect_paths", "needs at least one path, e.g. /oauth/callback")
+    scopes = _names(service, "oidc.scopes", value.get("scopes"), _SCOPE.fullmatch, "a scope name")
+    return {"redirect_paths": redirect_paths, "scopes": scopes or list(OIDC_DEFAULT_SCOPES)}
 
 
 def _env(service: str, value: object) -> dict:
@@ -267,6 +361,37 @@ def _volumes(service: str, value: object) -> list:
     return result
 
 
+def _path(service: str, field: str, value: object) -> str:
+    """An absolute path that fits a Quadlet Volume= value (no ':', ',' or whitespace)."""
+    path = _required_string(service, field, value)
+    if not path.startswith("/"):
+        raise _error(service, field, f"{_quote(path)} is not an absolute path")
+    if any(char in ":," or char.isspace() for char in path):
+        raise _error(service, field, f"{_quote(path)} must not contain ':', ',' or whitespace")
+    _unit_text(service, field, path, (field, "must not contain a line break"))
+    return path
+
+
+def _mounts(service: str, value: object, volumes: list) -> list:
+    """Host directories or files bind-mounted into the container (configuration, media)."""
+    if value is None:
+        return []
+    result = []
+    targets = {volume["mount"]: f"volumes[{index}]" for index, volume in enumerate(volumes)}
+    for index, item in enumerate(_list(service, "mounts", value)):
+        field = f"mounts[{index}]"
+        _mapping(service, field, item)
+        _reject_unknown(service, field, item, MOUNT_FIELDS)
+        source = _path(service, f"{field}.source", item.get("source"))
+        target = _path(service, f"{field}.target", item.get("target"))
+        if target in targets:
+            raise _error(service, f"{field}.target", f"{_quote(target)} is already mounted by {targets[target]}")
+        targets[target] = field
+        result.append({"source": source, "target": target,
+                       "readonly": _boolean(service, f"{field}.readonly", item.get("readonly"))})
+    return result
+
+
 def _depends_on(service: str, value: object) -> list:
     """The list shape only; what the names point to is checked across the catalog."""
     if value is None:
@@ -325,12 +450,7 @@ def _healthcheck(service: str, value: object) -> dict | None:
     _unit_text(service, "healthcheck.cmd", cmd, ("healthcheck.cmd", "must not contain a line break"))
     _quadlet(service, literal, cmd, "healthcheck.cmd")
     retries = value.get("retries")
-    if retries is None:
-        retries = HEALTHCHECK_DEFAULTS["retries"]
-    elif isinstance(retries, bool) or not isinstance(retries, int):
-        raise _error(service, "healthcheck.retries", f"must be an integer, got {_kind(retries)}")
-    elif retries < 1:
-        raise _error(service, "healthcheck.retries", f"{retries} is not a positive integer")
+    retries = HEALTHCHECK_DEFAULTS["retries"] if retries is None else _positive(service, "healthcheck.retries", retries)
     return {
         "cmd": cmd,
         "interval": _duration(service, "healthcheck.interval", value.get("interval"),
@@ -439,6 +559,11 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     """
     name = _service_name(index, entry)
     _reject_unknown(name, "", entry, FIELDS)
+    kind = entry.get("platform")
+    if kind is not None:
+        if not isinstance(kind, str) or kind not in platform.KINDS:
+            raise _error(name, "platform", f"{_quote(kind)} is not one of {', '.join(platform.KINDS)}")
+        entry = platform.with_defaults(kind, entry)
     host = _required_string(name, "host", entry.get("host"))
     if host not in hosts:
         raise _error(name, "host", f"{_quote(host)} is not in the inventory")
@@ -458,6 +583,8 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     auto_update = _boolean(name, "auto_update", entry.get("auto_update"))
     resources = _resources(name, entry.get("resources"))
     purge_volumes = _boolean(name, "purge_volumes", entry.get("purge_volumes"))
+    oidc = _oidc(name, entry.get("oidc"), route)
+    mounts = _mounts(name, entry.get("mounts"), volumes)
     if purge_volumes and state != "absent":
         raise _error(name, "purge_volumes", "only applies to state absent")
     return {
@@ -479,6 +606,9 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
         "auto_update": auto_update,
         "resources": resources,
         "purge_volumes": purge_volumes,
+        "oidc": oidc,
+        "mounts": mounts,
+        "platform": kind,
     }
 
 
@@ -530,6 +660,7 @@ def _check_generated_names(services: list) -> None:
     volumes: dict[str, dict] = {}
     secrets: dict[str, dict] = {}
     subdomains: dict[str, str] = {}
+    extra_hosts: dict[str, str] = {}
     for service in services:
         name = service["name"]
         host_units = units.setdefault(service["host"], {network_service_name(): f"the {NETWORK_NAME} network"})
@@ -566,12 +697,25 @@ def _check_generated_names(services: list) -> None:
             previous = _claim(subdomains, subdomain, f"service {name}")
             if previous:
                 raise _error(name, "route.subdomain", f"{_quote(subdomain)} is already used by {previous}")
+            for index, extra in enumerate(service["route"]["hosts"]):
+                previous = _claim(extra_hosts, extra, f"service {name}")
+                if previous:
+                    raise _error(name, f"route.hosts[{index}]", f"{_quote(extra)} is already routed to {previous}")
 
 
 def _binding(text: str) -> tuple[str | None, int, str]:
     """(address or None for every address, host port, protocol) of a valid publish entry."""
     match = _PUBLISH.fullmatch(text)
     return (match["ipv4"] or match["ipv6"], int(match["host_port"]), match["protocol"] or "tcp")
+
+
+# Stands for a host's mesh address in the port check: the catalog does not know it, but it
+# is one IPv4 address (Tailscale's 100.64.0.0/10), distinct from loopback and the LAN.
+MESH_ADDRESS = "mesh"
+
+
+def _family(address: str) -> int:
+    return 4 if address == MESH_ADDRESS else ipaddress.ip_address(address).version
 
 
 def _same_socket(address: str | None, other: str | None) -> bool:
@@ -581,10 +725,21 @@ def _same_socket(address: str | None, other: str | None) -> bool:
     """
     if address is None or other is None or address == other:
         return True
-    family = ipaddress.ip_address(address).version
-    if family != ipaddress.ip_address(other).version:
+    family = _family(address)
+    if family != _family(other):
         return False
-    return any(ipaddress.ip_address(a).is_unspecified for a in (address, other))
+    return any(a != MESH_ADDRESS and ipaddress.ip_address(a).is_unspecified for a in (address, other))
+
+
+def _bindings(service: dict) -> list:
+    """(field, text, address, port, protocol) of every port the service publishes on its host,
+    the route's mesh port included (see :func:`_place_routes`)."""
+    result = [(f"publish[{index}]", text, *_binding(text)) for index, text in enumerate(service["publish"])]
+    route = service["route"]
+    if route is not None and route["mesh_port"] is not None:
+        result.append(("route.mesh_port", f"mesh address:{route['mesh_port']}", MESH_ADDRESS, route["mesh_port"],
+                       "tcp"))
+    return result
 
 
 def _check_published_ports(services: list) -> None:
@@ -597,17 +752,53 @@ def _check_published_ports(services: list) -> None:
     taken: dict[str, list] = {}
     for service in (service for service in services if service["state"] == "present"):
         host_bindings = taken.setdefault(service["host"], [])
-        for index, text in enumerate(service["publish"]):
-            address, port, protocol = _binding(text)
+        for field, text, address, port, protocol in _bindings(service):
             for other_address, other_port, other_protocol, owner, other_service in host_bindings:
                 same = address == other_address if other_service == service["name"] \
                     else _same_socket(address, other_address)
                 if (port, protocol) == (other_port, other_protocol) and same:
-                    raise _error(service["name"], f"publish[{index}]",
+                    hint = "; set route.mesh_port to a free port" if field == "route.mesh_port" else ""
+                    raise _error(service["name"], field,
                                  f"{_quote(text)} binds port {port}/{protocol} that {owner} already publishes"
-                                 f" on host {service['host']}")
-            host_bindings.append((address, port, protocol, f"publish[{index}] of service {service['name']}",
+                                 f" on host {service['host']}{hint}")
+            host_bindings.append((address, port, protocol, f"{field} of service {service['name']}",
                                   service["name"]))
+
+
+def _check_platform(services: list, edge: str | None) -> None:
+    """Platform services that belong to the edge run there, and each kind once."""
+    seen: dict[str, str] = {}
+    for service in (service for service in services if service["state"] == "present"):
+        kind = service["platform"]
+        if kind is None:
+            continue
+        if kind in seen:
+            raise _error(service["name"], "platform", f"{_quote(kind)} is already service {seen[kind]}")
+        seen[kind] = service["name"]
+        if kind in platform.ON_EDGE and service["host"] != edge:
+            where = f"the edge host {edge} (homelab_edge_host)" if edge else "homelab_edge_host, which is not set"
+            raise _error(service["name"], "host", f"platform {kind} runs on {where}")
+        for key in platform.REQUIRED_SECRETS.get(kind, ()):
+            if key not in service["secrets"]:
+                raise _error(service["name"], "secrets", f"platform {kind} needs {key} (from a vault)")
+
+
+def _place_routes(services: list, edge: str | None) -> None:
+    """Settle how the edge reaches each routed service.
+
+    On the edge host itself the proxy reaches the container by name on the host's network
+    (``mesh_port`` None). On another host the container's port is published on that host's
+    mesh address only, never on every interface, as ``mesh_port`` (default: the container
+    port). Without an edge host nothing is published.
+    """
+    for service in services:
+        route = service["route"]
+        if route is None:
+            continue
+        if edge is None or service["host"] == edge:
+            route["mesh_port"] = None
+        elif route["mesh_port"] is None:
+            route["mesh_port"] = service["port"]
 
 
 def _host_names(hosts: object) -> frozenset:
@@ -619,16 +810,19 @@ def _host_names(hosts: object) -> frozenset:
     return frozenset(hosts)
 
 
-def normalise_catalog(services: object, hosts: object) -> list:
+def normalise_catalog(services: object, hosts: object, edge: object = None) -> list:
     """Validate the whole service catalog and return it normalised.
 
     ``services`` is the user's ``homelab_services`` list (None counts as empty),
-    ``hosts`` the inventory host names (``groups['all']``). The result is a new list in
+    ``hosts`` the inventory host names (``groups['all']``), ``edge`` the host that runs the
+    reverse proxy (``homelab_edge_host``; None when there is none). The result is a new list in
     input order of new dicts with every field of :data:`FIELDS` present and defaults
     filled; the input is not modified. Normalising a normalised catalog returns an equal
     catalog. Raises AnsibleFilterError with ``service <name>: <field>: <problem>``.
     """
     host_names = _host_names(hosts)
+    if edge is not None and (not isinstance(edge, str) or edge not in host_names):
+        raise AnsibleFilterError(f"validate_catalog: edge: {_quote(edge)} is not a host of the inventory")
     if services is None:
         services = []
     if not _is_list(services):
@@ -643,5 +837,7 @@ def normalise_catalog(services: object, hosts: object) -> list:
         result.append(normalise_service(index, entry, host_names))
     _check_dependencies(result)
     _check_generated_names(result)
+    _check_platform(result, edge)
+    _place_routes(result, edge)
     _check_published_ports(result)
     return result

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
@@ -90,7 +91,21 @@ def _volume_unit(service: dict, volume: dict) -> dict:
     }
 
 
-def _container_unit(service: dict, local_names: set) -> dict:
+def _mesh_binding(service: dict, address: str | None) -> list:
+    """The PublishPort that lets the edge reach a routed service of another host: the
+    container port on this host's mesh address only (see schema._place_routes)."""
+    route = service["route"]
+    if route is None or route["mesh_port"] is None:
+        return []
+    if not address:
+        raise AnsibleFilterError(
+            f"host_units: address: service {service['name']} is routed by the edge on another host, so this host's"
+            " mesh address is needed (homelab_mesh_address, else ansible_host)")
+    host = f"[{address}]" if ":" in address else address
+    return [f"{host}:{route['mesh_port']}:{service['port']}"]
+
+
+def _container_unit(service: dict, local_names: set, address: str | None = None) -> dict:
     name = service["name"]
     unit: dict = {"Description": f"homelab service {name}", MANAGED_KEY: "true"}
     after = [f"{dep}.service" for dep in service["depends_on"] if dep in local_names]
@@ -107,11 +122,14 @@ def _container_unit(service: dict, local_names: set) -> dict:
         spec["Environment"] = dict(service["env"])
     if service["secrets"]:
         spec["Secret"] = [f"{secret_name(name, key)},type=env,target={key}" for key in service["secrets"]]
-    if service["volumes"]:
-        spec["Volume"] = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}"
-                          for volume in service["volumes"]]
-    if service["publish"]:
-        spec["PublishPort"] = list(service["publish"])
+    volumes = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}" for volume in service["volumes"]]
+    volumes += [f"{mount['source']}:{mount['target']}" + (":ro" if mount["readonly"] else "")
+                for mount in service["mounts"]]
+    if volumes:
+        spec["Volume"] = volumes
+    publish = list(service["publish"]) + _mesh_binding(service, address)
+    if publish:
+        spec["PublishPort"] = publish
     if service["command"] is not None:
         spec["Exec"] = exec_words(service["command"], "command")
     if service["auto_update"]:
@@ -140,23 +158,26 @@ def _container_unit(service: dict, local_names: set) -> dict:
     }
 
 
-def host_units(catalog: object, host: object) -> list:
+def host_units(catalog: object, host: object, address: object = None) -> list:
     """The Quadlet units for the present services of ``host``, in apply order.
 
     First the network, then every volume (catalog order), then the containers, each
     after the same-host services it depends on and otherwise in catalog order. Same-host
     dependencies become ``After``/``Requires``; dependencies on other hosts are left out
     (playbooks/services.yml converges those hosts first, see ``host_tiers``). Returns [] when the host has no present service. ``catalog``
-    is a normalised catalog.
+    is a normalised catalog. ``address`` is the host's mesh address, needed when a service
+    of the host is routed by an edge on another host (its port is published there only).
     """
     host = _host(host, "host_units")
+    if address is not None and not isinstance(address, str):
+        raise AnsibleFilterError(f"host_units: address: must be a string, got {_kind(address)}")
     services = [service for service in _present(_catalog(catalog, "host_units")) if service["host"] == host]
     if not services:
         return []
     local_names = {service["name"] for service in services}
     units = [_network_unit()]
     units.extend(_volume_unit(service, volume) for service in services for volume in service["volumes"])
-    units.extend(_container_unit(service, local_names) for service in _dependency_order(services))
+    units.extend(_container_unit(service, local_names, address) for service in _dependency_order(services))
     return units
 
 
@@ -175,24 +196,87 @@ def host_secrets(catalog: object, host: object) -> list:
     return sorted(result, key=lambda item: item["name"])
 
 
-def routes(catalog: object, domain: object) -> list:
-    """The edge routes: one ``{name, host, fqdn, port, auth, url}`` per present routed service, by name."""
+def _upstream(service: dict, addresses: Mapping) -> str:
+    """Where the edge sends a route's requests: the container by name on the edge host's
+    network, or the other host's mesh address and the published mesh port."""
+    mesh_port = service["route"]["mesh_port"]
+    if mesh_port is None:
+        return f"http://{service['name']}:{service['port']}"
+    address = addresses.get(service["host"])
+    if not isinstance(address, str) or not address:
+        raise AnsibleFilterError(
+            f"routes: addresses: no mesh address for host {service['host']} (service {service['name']} runs there);"
+            " set homelab_mesh_address or ansible_host for it")
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{mesh_port}"
+
+
+def routes(catalog: object, domain: object, addresses: object = None) -> list:
+    """The edge routes, one per present routed service, sorted by name.
+
+    Each is ``{name, host, fqdn, hosts, paths, port, auth, allow_from, rate_limit, public,
+    groups, url}``: ``hosts`` is the FQDN followed by the route's extra host names, ``url``
+    the upstream (:func:`_upstream`). ``addresses`` maps hosts to mesh addresses, needed
+    for services reached over the mesh. Two routes answering one host name fail.
+    """
     if not isinstance(domain, str):
         raise AnsibleFilterError(f"routes: domain: must be a string, got {_kind(domain)}")
     if not is_dns_name(domain):
         raise AnsibleFilterError(f"routes: domain: {_quote(domain)} is not a valid DNS name")
-    result = [
-        {
+    if addresses is None:
+        addresses = {}
+    if not isinstance(addresses, Mapping):
+        raise AnsibleFilterError(f"routes: addresses: must be a mapping of host to address, got {_kind(addresses)}")
+    result = []
+    owners: dict[str, str] = {}
+    for service in _present(_catalog(catalog, "routes")):
+        route = service["route"]
+        if route is None:
+            continue
+        fqdn = f"{route['subdomain']}.{domain}"
+        for name in [fqdn] + route["hosts"]:
+            if owners.setdefault(name, service["name"]) != service["name"]:
+                raise AnsibleFilterError(f"service {service['name']}: route: {_quote(name)} is already routed to"
+                                         f" service {owners[name]}")
+        result.append({
             "name": service["name"],
             "host": service["host"],
-            "fqdn": f"{service['route']['subdomain']}.{domain}",
+            "fqdn": fqdn,
+            "hosts": [fqdn] + route["hosts"],
+            "paths": list(route["paths"]),
             "port": service["port"],
-            "auth": service["route"]["auth"],
-            "url": f"http://{service['name']}:{service['port']}",
-        }
-        for service in _present(_catalog(catalog, "routes")) if service["route"] is not None
-    ]
+            "auth": route["auth"],
+            "allow_from": list(route["allow_from"]),
+            "rate_limit": dict(route["rate_limit"]) if route["rate_limit"] else None,
+            "public": route["public"],
+            "groups": list(route["groups"]),
+            "url": _upstream(service, addresses),
+        })
     return sorted(result, key=lambda item: item["name"])
+
+
+def platform_service(catalog: object, kind: object) -> dict | None:
+    """A platform kind's catalog entry (e.g. ``platform: traefik``) and where its files go.
+
+    Returns None when the catalog has no present entry of the kind, else ``{name, host,
+    image, host_dir, secrets}`` and the kind's facts (``config_dir`` and its files, see
+    platform.FACTS): ``host_dir`` is the host directory the entry mounts at ``config_dir``,
+    where the kind's role writes; ``secrets`` the names (never the values) of its secrets.
+    """
+    if not isinstance(kind, str) or kind not in platform.KINDS:
+        raise AnsibleFilterError(f"platform_service: kind: {_quote(kind)} is not one of {', '.join(platform.KINDS)}")
+    facts = platform.FACTS[kind]
+    for service in _present(_catalog(catalog, "platform_service")):
+        if service["platform"] != kind:
+            continue
+        sources = [mount["source"] for mount in service["mounts"] if mount["target"] == facts["config_dir"]]
+        if not sources:
+            raise AnsibleFilterError(
+                f"service {service['name']}: mounts: nothing is mounted at {facts['config_dir']},"
+                f" where {kind} reads the configuration its role writes")
+        return {"name": service["name"], "host": service["host"], "image": service["image"],
+                "host_dir": sources[0], "secrets": sorted(service["secrets"]), **facts}
+    return None
 
 
 def scrape_targets(catalog: object) -> list:

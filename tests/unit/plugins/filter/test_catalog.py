@@ -42,8 +42,15 @@ scrape_targets = scrape_targets_plugin.FilterModule().filters()["scrape_targets"
 backup_sets = backup_sets_plugin.FilterModule().filters()["backup_sets"]
 
 HOSTS = ["jove", "kronos", "vesta"]
+# The route fields a bare route gets (the edge issue added them after wave one).
+ROUTE_DEFAULTS = {"hosts": [], "paths": [], "allow_from": [], "rate_limit": None, "public": False, "groups": [],
+                  "mesh_port": None}
+ROUTE_VIEW_DEFAULTS = {"paths": [], "allow_from": [], "rate_limit": None, "public": False, "groups": []}
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
-          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes"]
+          "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
+          "mounts", "platform"]
+# Filters that return one document rather than a list.
+DOCUMENT_FILTERS = ("traefik_config", "traefik_static", "platform_service", "mesh_addresses", "cloudflared_config")
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
@@ -96,7 +103,8 @@ def test_each_plugin_documents_itself(name):
     assert doc["short_description"]
     assert options["_input"]["required"] is True
     assert set(doc.get("positional", "").split(",")) - {""} <= set(options) - {"_input"}
-    assert yaml.safe_load(module.RETURN)["_value"]["type"] == "list"
+    # The catalog views are lists; a format view (traefik_config) and the edge entry are one document.
+    assert yaml.safe_load(module.RETURN)["_value"]["type"] == ("dict" if name in DOCUMENT_FILTERS else "list")
     examples = yaml.safe_load(module.EXAMPLES)
     assert f"homelab.stack.{name}" in json.dumps(examples)
 
@@ -124,6 +132,9 @@ def test_minimal_service_gets_every_default():
         "auto_update": False,
         "resources": {},
         "purge_volumes": False,
+        "oidc": None,
+        "mounts": [],
+        "platform": None,
     }
 
 
@@ -134,7 +145,7 @@ def test_fields_come_out_in_a_fixed_order_whatever_the_input_order():
     for result in results:
         assert list(result) == FIELDS
         assert list(result["volumes"][0]) == ["name", "mount", "backup"]
-        assert list(result["route"]) == ["auth", "subdomain"]
+        assert list(result["route"]) == ["auth", "subdomain", *ROUTE_DEFAULTS]
     assert json.dumps(results[0]) == json.dumps(results[1])
 
 
@@ -154,10 +165,10 @@ def test_catalog_keeps_input_order():
 
 
 @pytest.mark.parametrize("route, expected", [
-    (True, {"auth": "sso", "subdomain": "web"}),
-    ({}, {"auth": "sso", "subdomain": "web"}),
-    ({"auth": "none"}, {"auth": "none", "subdomain": "web"}),
-    ({"auth": "sso", "subdomain": "www"}, {"auth": "sso", "subdomain": "www"}),
+    (True, {"auth": "sso", "subdomain": "web", **ROUTE_DEFAULTS}),
+    ({}, {"auth": "sso", "subdomain": "web", **ROUTE_DEFAULTS}),
+    ({"auth": "none"}, {"auth": "none", "subdomain": "web", **ROUTE_DEFAULTS}),
+    ({"auth": "sso", "subdomain": "www"}, {"auth": "sso", "subdomain": "www", **ROUTE_DEFAULTS}),
     (False, None),
     (None, None),
 ])
@@ -551,7 +562,7 @@ def test_generated_names_may_repeat_on_other_hosts():
 
 def test_absent_services_may_keep_a_subdomain():
     catalog = [svc(port=80, route={"subdomain": "www"}), svc("www", state="absent", port=80, route=True)]
-    assert validate_catalog(catalog, HOSTS)[1]["route"] == {"auth": "sso", "subdomain": "www"}
+    assert validate_catalog(catalog, HOSTS)[1]["route"] == {"auth": "sso", "subdomain": "www", **ROUTE_DEFAULTS}
 
 
 def test_depends_on_services_of_other_hosts():
@@ -783,11 +794,11 @@ def test_secret_names_lower_case_the_key_and_use_hyphens():
 def test_routes_sorted_by_name_for_present_services():
     assert routes(validate_catalog(full_catalog(), HOSTS), "lab.example.com") == [
         {"name": "app", "host": "jove", "fqdn": "app.lab.example.com", "port": 8000, "auth": "sso",
-         "url": "http://app:8000"},
+         "url": "http://app:8000", **ROUTE_VIEW_DEFAULTS, "hosts": ["app.lab.example.com"]},
         {"name": "auth", "host": "kronos", "fqdn": "login.lab.example.com", "port": 9091, "auth": "none",
-         "url": "http://auth:9091"},
+         "url": "http://auth:9091", **ROUTE_VIEW_DEFAULTS, "hosts": ["login.lab.example.com"]},
         {"name": "whoami", "host": "jove", "fqdn": "whoami.lab.example.com", "port": 80, "auth": "none",
-         "url": "http://whoami:80"},
+         "url": "http://whoami:80", **ROUTE_VIEW_DEFAULTS, "hosts": ["whoami.lab.example.com"]},
     ]
 
 
@@ -933,7 +944,8 @@ def test_filters_run_in_a_playbook(tmp_path):
     assert views["units"][-1]["unit"]["After"] == ["db.service"]
     assert views["secrets"] == [{"name": "app-db-pass", "value": "hunter2", "service": "app", "target": "DB_PASS"}]
     assert views["routes"] == [{"name": "app", "host": "localhost", "fqdn": "app.lab.example.com", "port": 8000,
-                                "auth": "none", "url": "http://app:8000"}]
+                                "auth": "none", "url": "http://app:8000", **ROUTE_VIEW_DEFAULTS,
+                                "hosts": ["app.lab.example.com"]}]
     assert views["targets"] == [{"job": "app", "host": "localhost", "port": 8000, "path": "/metrics"}]
     assert views["backups"] == [{"service": "app", "host": "localhost", "volume": "app-data", "mount": "/data",
                                  "schedule": "daily"}]

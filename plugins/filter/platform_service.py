@@ -1,0 +1,84 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import platform_service
+
+DOCUMENTATION = r"""
+name: platform_service
+short_description: A platform kind's catalog entry and where its configuration goes
+version_added: 0.1.0
+description:
+  - Returns the present catalog entry with C(platform=<kind>), reduced to what the kind's role needs, or
+    C(null) when the catalog has none.
+  - >-
+    Fails with C(service <name>: mounts: ...) when the entry mounts nothing at the kind's configuration
+    directory.
+positional: kind
+options:
+  kind:
+    description: The platform kind.
+    type: str
+    required: true
+    choices: [traefik, cloudflared]
+seealso:
+  - plugin: homelab.stack.validate_catalog
+    plugin_type: filter
+  - plugin: homelab.stack.traefik_config
+    plugin_type: filter
+extends_documentation_fragment:
+  - homelab.stack.catalog
+author: homelab.stack maintainers
+"""
+
+EXAMPLES = r"""
+- name: Find the edge
+  ansible.builtin.set_fact:
+    traefik_edge: "{{ homelab_catalog | homelab.stack.platform_service('traefik') }}"
+
+# The entry {name: traefik, host: jove, platform: traefik} gives
+#   {name: traefik, host: jove, image: docker.io/library/traefik:v3.7, host_dir: /etc/homelab/traefik, secrets: [],
+#    config_dir: /etc/traefik, static_file: /etc/traefik/traefik.yml, internal_port: 8082}
+"""
+
+RETURN = r"""
+_value:
+  description: The entry, or C(null).
+  type: dict
+  contains:
+    name:
+      description: The service name (also its container and systemd unit).
+      type: str
+    host:
+      description: The host it runs on.
+      type: str
+    image:
+      description: The image it runs.
+      type: str
+    host_dir:
+      description: The host directory mounted at the kind's configuration directory; its role writes there.
+      type: str
+    config_dir:
+      description: The configuration directory as the container sees it.
+      type: str
+    secrets:
+      description: The names of the entry's secrets (never their values), e.g. C(CF_DNS_API_TOKEN).
+      type: list
+      elements: str
+    static_file:
+      description: (traefik) The static configuration file as the container sees it.
+      type: str
+    internal_port:
+      description: (traefik) The port of the internal entrypoint (ping and metrics, never published).
+      type: int
+    config_file:
+      description: (cloudflared) The tunnel's configuration file as the container sees it.
+      type: str
+"""
+
+
+class FilterModule:
+    """The platform_service filter."""
+
+    def filters(self):
+        return {"platform_service": platform_service}

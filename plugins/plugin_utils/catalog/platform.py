@@ -1,0 +1,72 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform's own services as catalog entries: what a ``platform`` kind fills in.
+
+A user writes ``{name: traefik, host: jove, platform: traefik}`` and the entry gets the
+container the collection's role of that name configures: its image, ports,
+configuration mount, health check and metrics. Any field the user sets wins over the
+kind's default, so an entry can pin another image or publish on one address only. The
+paths here are the contract between the entry and the role that writes the files (it
+reads them through the ``platform_service`` view, never from a copy).
+"""
+
+from __future__ import annotations
+
+# Traefik: the official image pinned to a minor release.
+TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
+# Where the traefik role writes the static and dynamic configuration and certificates on
+# the edge host, and where the container sees them.
+TRAEFIK_HOST_DIR = "/etc/homelab/traefik"
+TRAEFIK_CONFIG_DIR = "/etc/traefik"
+TRAEFIK_STATIC_FILE = TRAEFIK_CONFIG_DIR + "/traefik.yml"
+# The entrypoint that answers ping and metrics inside the host only (never published).
+TRAEFIK_INTERNAL_PORT = 8082
+
+# cloudflared: the official image pinned to a release; the tunnel's ingress file.
+CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2025.11.1"
+CLOUDFLARED_HOST_DIR = "/etc/homelab/cloudflared"
+CLOUDFLARED_CONFIG_DIR = "/etc/cloudflared"
+CLOUDFLARED_CONFIG_FILE = CLOUDFLARED_CONFIG_DIR + "/config.yml"
+CLOUDFLARED_METRICS_PORT = 2000
+# The secret that authenticates the connector (the tunnel's token).
+CLOUDFLARED_TOKEN = "TUNNEL_TOKEN"
+
+_DEFAULTS = {
+    "traefik": {
+        "image": TRAEFIK_IMAGE,
+        "publish": ["80:80", "443:443"],
+        "mounts": [{"source": TRAEFIK_HOST_DIR, "target": TRAEFIK_CONFIG_DIR, "readonly": True}],
+        # ACME account and certificates (TLS mode acme) survive a new container.
+        "volumes": [{"name": "acme", "mount": "/var/lib/traefik", "backup": "daily"}],
+        "command": ["traefik", "--configFile=" + TRAEFIK_STATIC_FILE],
+        "healthcheck": {"cmd": "traefik healthcheck --configFile=" + TRAEFIK_STATIC_FILE, "interval": "30s"},
+        "metrics": {"port": TRAEFIK_INTERNAL_PORT, "path": "/metrics"},
+    },
+    "cloudflared": {
+        "image": CLOUDFLARED_IMAGE,
+        "mounts": [{"source": CLOUDFLARED_HOST_DIR, "target": CLOUDFLARED_CONFIG_DIR, "readonly": True}],
+        "command": ["tunnel", "--no-autoupdate", "--config", CLOUDFLARED_CONFIG_FILE,
+                    "--metrics", f"0.0.0.0:{CLOUDFLARED_METRICS_PORT}", "run"],
+        "metrics": {"port": CLOUDFLARED_METRICS_PORT, "path": "/metrics"},
+    },
+}
+
+# What the role of each kind needs to know of its container: where its configuration
+# directory is (the host side comes from the entry's mount there) and its files.
+FACTS = {
+    "traefik": {"config_dir": TRAEFIK_CONFIG_DIR, "static_file": TRAEFIK_STATIC_FILE,
+                "internal_port": TRAEFIK_INTERNAL_PORT},
+    "cloudflared": {"config_dir": CLOUDFLARED_CONFIG_DIR, "config_file": CLOUDFLARED_CONFIG_FILE},
+}
+# Secrets an entry of the kind must carry.
+REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
+
+KINDS = tuple(_DEFAULTS)
+# Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there).
+ON_EDGE = ("traefik", "cloudflared")
+
+
+def with_defaults(kind: str, entry: dict) -> dict:
+    """The entry with the kind's defaults under every field it leaves unset (or null)."""
+    result = {field: value for field, value in _DEFAULTS[kind].items() if entry.get(field) is None}
+    result.update((field, value) for field, value in entry.items() if value is not None)
+    return result

@@ -1,0 +1,139 @@
+"""A fake Authentik outpost: the forward-auth contract Traefik talks to, and an echo app.
+
+Authentik's embedded outpost answers ``GET /outpost.goauthentik.io/auth/traefik`` for
+Traefik's forwardAuth middleware (authentik's internal/outpost/proxyv2/application/
+mode_forward.go): with a valid session it answers 200 and the ``X-authentik-*`` identity
+headers; a request for the outpost's own paths (``X-Forwarded-Uri`` below
+``/outpost.goauthentik.io``) is let through with 200 and no identity; otherwise it
+answers 307 to ``<proto>://<host>/outpost.goauthentik.io/start`` (the sign-in flow),
+keeping the original URL in its session. Everything else below
+``/outpost.goauthentik.io/`` (the callback on the app's host) answers 200 "outpost".
+
+Sessions are cookies ``authentik_proxy_session=<id>``; ``add_session`` makes one.
+Requests are recorded with the forwarded headers the outpost relies on.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler
+
+from fakes import FakeServer
+
+AUTH_PATH = "/outpost.goauthentik.io/auth/traefik"
+OUTPOST_PREFIX = "/outpost.goauthentik.io"
+COOKIE = "authentik_proxy_session"
+
+
+def _cookies(header):
+    result = {}
+    for part in (header or "").split(";"):
+        name, _sep, value = part.strip().partition("=")
+        if name:
+            result[name] = value
+    return result
+
+
+class FakeOutpost(FakeServer):
+    """The outpost: ``sessions`` maps a session id to the user's claims."""
+
+    thread_name = "fake-outpost"
+    handler_class = property(lambda self: _OutpostHandler)
+
+    def __init__(self):
+        self.sessions = {}
+        self.requests = []
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+        self._server = None
+
+    def add_session(self, session, username, groups=(), email=None):
+        self.sessions[session] = {"username": username, "groups": list(groups),
+                                  "email": email or "%s@example.com" % username, "uid": "uid-%s" % username}
+
+    def record(self, entry):
+        with self._lock:
+            self.requests.append(entry)
+
+
+class _OutpostHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):
+        fake = self.fake
+        forwarded = {name: self.headers.get(name) for name in
+                     ("X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri",
+                      "X-Forwarded-For")}
+        fake.record({"path": self.path, "forwarded": forwarded})
+        if self.path.split("?")[0] != AUTH_PATH:
+            if self.path.startswith(OUTPOST_PREFIX):
+                return self._answer(200, {}, b"outpost")
+            return self._answer(404, {}, b"not found")
+        claims = fake.sessions.get(_cookies(self.headers.get("Cookie")).get(COOKIE))
+        if claims is not None:
+            return self._answer(200, {
+                "X-authentik-username": claims["username"],
+                "X-authentik-groups": "|".join(claims["groups"]),
+                "X-authentik-email": claims["email"],
+                "X-authentik-name": claims["username"].title(),
+                "X-authentik-uid": claims["uid"],
+                "X-authentik-meta-outpost": "authentik Embedded Outpost",
+                "X-authentik-meta-provider": "homelab",
+                "X-authentik-meta-app": "homelab",
+                "X-authentik-meta-version": "goauthentik.io/outpost/2026.2.2",
+            }, b"")
+        if (forwarded["X-Forwarded-Uri"] or "").startswith(OUTPOST_PREFIX):
+            return self._answer(200, {}, b"")
+        proto = forwarded["X-Forwarded-Proto"]
+        start = "%s//%s%s/start" % (proto + ":" if proto else "", forwarded["X-Forwarded-Host"], OUTPOST_PREFIX)
+        return self._answer(307, {"Location": start}, b"")
+
+    def _answer(self, status, headers, body):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class EchoApp(FakeServer):
+    """An app that answers every request with JSON of what reached it, and a marker."""
+
+    thread_name = "echo-app"
+    handler_class = property(lambda self: _EchoHandler)
+
+    def __init__(self, name):
+        self.name = name
+        self.stopping = threading.Event()
+        self._server = None
+
+    @property
+    def port(self):
+        """The loopback port it listens on."""
+        return self._server.server_address[1]
+
+    @property
+    def marker(self):
+        """Text only this app's answers contain."""
+        return "APP-CONTENT-%s" % self.name
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):
+        body = json.dumps({"marker": self.fake.marker, "path": self.path,
+                           "headers": {name.lower(): value for name, value in self.headers.items()}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
