@@ -57,15 +57,18 @@ quadlet: images  ## Extract the real Quadlet generator from the lab image (.cach
 integration: collection quadlet  ## Integration tests, including the lab's converge-twice check
 	pytest tests/integration
 
+# Lint and Molecule get an Ansible home of their own: Molecule installs the collection into
+# its home's collections, and ansible-lint resolves roles from the user's home before the
+# checkout, so a copy left there by an earlier run would be linted instead of the tree.
 lint: collection  ## ansible-lint with the production profile
-	ansible-lint --profile production
+	ANSIBLE_HOME=$(CURDIR)/.cache/lint-home ansible-lint --profile production
 
 sanity: collection  ## ansible-test sanity (on a git-indexed copy, see tests/lab/sanity.sh)
 	tests/lab/sanity.sh
 
 molecule: collection images  ## Every Molecule scenario (create, converge, idempotence, verify, destroy)
 	@set -e; for scenario in molecule/*/molecule.yml; do \
-		molecule test -s $$(basename $$(dirname $$scenario)); \
+		ANSIBLE_HOME=$(CURDIR)/.cache/molecule-home molecule test -s $$(basename $$(dirname $$scenario)); \
 	done
 
 build: collection  ## Build the collection tarball
