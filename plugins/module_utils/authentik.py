@@ -16,6 +16,7 @@ for twice.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import quote
 
@@ -293,3 +294,109 @@ def fail_json_from(module, error, **result):
 def changed_fields(current, desired):
     """The fields of ``desired`` whose value differs from ``current`` (a PATCH body)."""
     return {key: value for key, value in desired.items() if current.get(key) != value}
+
+
+# An application and its provider: what authentik_application and authentik_oidc_client share.
+
+APPLICATIONS = "/core/applications/"
+# Stands for the pk of a provider that is still to be created, in planned request bodies.
+NEW_PROVIDER = "(new provider)"
+
+
+class SettingError(Exception):
+    """A problem with one option; the message names it."""
+
+
+def check_slug(slug):
+    """Refuse a slug Authentik would refuse (its pattern ``^[-a-zA-Z0-9_]+$``), before any change."""
+    if not re.fullmatch(r"[-a-zA-Z0-9_]+", slug or ""):
+        raise SettingError("slug: %r may hold only letters, digits, '-' and '_'" % slug)
+
+
+def flow_pks(client, params):
+    """Flow slug -> pk for the ``authorization_flow`` and ``invalidation_flow`` options."""
+    return {params[option]: client.flow_pk(params[option], option) for option in ("authorization_flow", "invalidation_flow")}
+
+
+def application_view(application, provider_name):
+    """The managed settings of an application API object (None stays None)."""
+    if application is None:
+        return None
+    return {"slug": application["slug"], "name": application["name"],
+            "meta_launch_url": application.get("meta_launch_url", ""), "provider": provider_name}
+
+
+def provider_requests(path, provider, desired):
+    """(requests, provider pk or NEW_PROVIDER, provider after) that make ``provider`` (None:
+    missing) match ``desired``; a PATCH carries only the differing fields."""
+    if provider is None:
+        return [("POST", path, desired)], NEW_PROVIDER, dict(desired, pk=None)
+    body = changed_fields(provider, desired)
+    requests = [("PATCH", "%s%s/" % (path, segment(provider["pk"])), body)] if body else []
+    return requests, provider["pk"], dict(provider, **desired)
+
+
+def application_requests(application, desired):
+    """(requests, application after) that make ``application`` (None: missing) match ``desired``."""
+    if application is None:
+        return [("POST", APPLICATIONS, desired)], dict(desired)
+    body = changed_fields(application, desired)
+    requests = [("PATCH", "%s%s/" % (APPLICATIONS, segment(application["slug"])), body)] if body else []
+    return requests, dict(application, **desired)
+
+
+def removal_requests(provider_path, application, provider):
+    """The DELETE requests for an application and then its provider (either may be None)."""
+    requests = []
+    if application is not None:
+        requests.append(("DELETE", "%s%s/" % (APPLICATIONS, segment(application["slug"])), None))
+    if provider is not None:
+        requests.append(("DELETE", "%s%s/" % (provider_path, segment(provider["pk"])), None))
+    return requests
+
+
+def fill_new_provider(body, pk):
+    """A planned body with NEW_PROVIDER replaced by the created provider's pk."""
+    if body is None:
+        return None
+    filled = {}
+    for key, value in body.items():
+        if isinstance(value, list):
+            value = [pk if item == NEW_PROVIDER else item for item in value]
+        elif value == NEW_PROVIDER:
+            value = pk
+        filled[key] = value
+    return filled
+
+
+def read_application(client, slug, provider_path, provider_name, kind, name_query):
+    """(application, provider): the application with this slug and the provider it uses, or
+    else the provider of this kind named ``provider_name`` (asked for with the query
+    parameter ``name_query``: each provider list names its filter differently). Raises
+    SettingError when the application uses a provider of another kind, or the provider
+    found by name belongs to another application."""
+    application = client.application(slug)
+    if application is not None and application.get("provider") is not None:
+        try:
+            return application, client.get("%s%s/" % (provider_path, segment(application["provider"])))
+        except AuthentikError as error:
+            if error.status != 404:
+                raise
+        raise SettingError("slug: the application %r uses provider %s, which is not %s; give it another slug or "
+                           "remove that provider" % (slug, application["provider"], kind))
+    provider = client.find(provider_path, "name", provider_name, query=name_query)
+    owner = provider and provider.get("assigned_application_slug")
+    if owner and owner != slug:
+        raise SettingError("provider_name: the provider %r belongs to the application %r; give another name"
+                           % (provider_name, owner))
+    return application, provider
+
+
+def send_planned(client, requests, provider_path):
+    """Send planned requests in order; returns the created provider (None if none was created)."""
+    created = None
+    for method, path, body in requests:
+        answer = client.request(method, path, body=fill_new_provider(body, created and created["pk"]))
+        if method == "POST" and path == provider_path:
+            created = answer
+    return created

@@ -152,23 +152,24 @@ from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
     DEFAULT_INVALIDATION_FLOW,
     EMBEDDED_OUTPOST,
     AuthentikError,
+    SettingError,
     api_argument_spec,
-    changed_fields,
+    application_requests,
+    application_view,
+    check_slug,
+    flow_pks,
     client_from_module,
     fail_json_from,
+    provider_requests,
+    read_application,
+    removal_requests,
     segment,
+    send_planned,
 )
 
 PROVIDERS = "/providers/proxy/"
-APPLICATIONS = "/core/applications/"
 OUTPOSTS = "/outposts/instances/"
 MODE = "forward_single"
-# Stands for the pk of a provider that is still to be created, in planned request bodies.
-NEW_PROVIDER = "(new provider)"
-
-
-class SettingError(Exception):
-    """A problem with one option; the message names it."""
 
 
 def external_url(value):
@@ -193,13 +194,6 @@ def provider_view(provider, flow_slugs):
             "skip_path_regex": provider.get("skip_path_regex", "")}
 
 
-def application_view(application, provider_name):
-    if application is None:
-        return None
-    return {"slug": application["slug"], "name": application["name"],
-            "meta_launch_url": application.get("meta_launch_url", ""), "provider": provider_name}
-
-
 def plan(params, current, flows):
     """(before, after, requests) for the provider, the application and the outpost binding.
 
@@ -214,12 +208,8 @@ def plan(params, current, flows):
     before = {"application": application_view(application, provider and provider["name"]),
               "provider": provider_view(provider, flow_slugs),
               "outpost": {"name": outpost["name"], "bound": bound}}
-    requests = []
     if params["state"] == "absent":
-        if application is not None:
-            requests.append(("DELETE", "%s%s/" % (APPLICATIONS, segment(application["slug"])), None))
-        if provider is not None:
-            requests.append(("DELETE", "%s%s/" % (PROVIDERS, segment(provider["pk"])), None))
+        requests = removal_requests(PROVIDERS, application, provider)
         after = {"application": None, "provider": None, "outpost": {"name": outpost["name"], "bound": False}}
         return before, after, requests
 
@@ -227,33 +217,16 @@ def plan(params, current, flows):
         if not params.get(option):
             raise SettingError("%s: required with state=present" % option)
     host = external_url(params["external_host"])
-    desired_provider = {"name": params["provider_name"] or "%s-forward-auth" % params["slug"], "mode": MODE,
-                        "external_host": host, "authorization_flow": flows[params["authorization_flow"]],
+    desired_provider = {"name": provider_name(params), "mode": MODE, "external_host": host,
+                        "authorization_flow": flows[params["authorization_flow"]],
                         "invalidation_flow": flows[params["invalidation_flow"]]}
     if params.get("skip_path_regex") is not None:
         desired_provider["skip_path_regex"] = params["skip_path_regex"]
-    if provider is None:
-        requests.append(("POST", PROVIDERS, desired_provider))
-        provider_pk = NEW_PROVIDER
-        after_provider = dict(desired_provider, pk=None)
-    else:
-        provider_pk = provider["pk"]
-        body = changed_fields(provider, desired_provider)
-        if body:
-            requests.append(("PATCH", "%s%s/" % (PROVIDERS, segment(provider_pk)), body))
-        after_provider = dict(provider, **desired_provider)
-
-    desired_app = {"name": params["name"], "slug": params["slug"], "provider": provider_pk,
-                   "meta_launch_url": params.get("meta_launch_url") or host}
-    if application is None:
-        requests.append(("POST", APPLICATIONS, desired_app))
-        after_app = desired_app
-    else:
-        body = changed_fields(application, desired_app)
-        if body:
-            requests.append(("PATCH", "%s%s/" % (APPLICATIONS, segment(application["slug"])), body))
-        after_app = dict(application, **desired_app)
-
+    requests, provider_pk, after_provider = provider_requests(PROVIDERS, provider, desired_provider)
+    app_requests, after_app = application_requests(application, {
+        "name": params["name"], "slug": params["slug"], "provider": provider_pk,
+        "meta_launch_url": params.get("meta_launch_url") or host})
+    requests += app_requests
     if not bound:
         requests.append(("PATCH", "%s%s/" % (OUTPOSTS, segment(outpost["pk"])),
                          {"providers": list(outpost["providers"]) + [provider_pk]}))
@@ -263,35 +236,14 @@ def plan(params, current, flows):
     return before, after, requests
 
 
-def fill_new_provider(body, pk):
-    """A planned body with NEW_PROVIDER replaced by the created provider's pk."""
-    if body is None:
-        return None
-    filled = {}
-    for key, value in body.items():
-        if isinstance(value, list):
-            value = [pk if item == NEW_PROVIDER else item for item in value]
-        elif value == NEW_PROVIDER:
-            value = pk
-        filled[key] = value
-    return filled
+def provider_name(params):
+    return params.get("provider_name") or "%s-forward-auth" % params["slug"]
 
 
 def read_current(client, params):
     """The application, its proxy provider and the outpost, as the API has them."""
-    application = client.application(params["slug"])
-    provider = None
-    if application is not None and application.get("provider") is not None:
-        try:
-            provider = client.get("%s%s/" % (PROVIDERS, segment(application["provider"])))
-        except AuthentikError as error:
-            if error.status != 404:
-                raise
-            raise SettingError("slug: the application %r uses provider %s, which is not a proxy provider; "
-                               "give it another slug or remove that provider" % (params["slug"], application["provider"])) from None
-    else:
-        name = params.get("provider_name") or "%s-forward-auth" % params["slug"]
-        provider = client.find(PROVIDERS, "name", name, query="name__iexact")
+    application, provider = read_application(client, params["slug"], PROVIDERS, provider_name(params), "a proxy provider",
+                                             "name__iexact")
     return {"application": application, "provider": provider, "outpost": client.outpost(params["outpost"])}
 
 
@@ -317,10 +269,8 @@ def main():
     client = client_from_module(module)
     groups = []
     try:
-        flows = {}
-        if params["state"] == "present":
-            for option in ("authorization_flow", "invalidation_flow"):
-                flows[params[option]] = client.flow_pk(params[option], option)
+        check_slug(params["slug"])
+        flows = flow_pks(client, params) if params["state"] == "present" else {}
         for name in params.get("groups") or []:
             group = client.group(name)
             if group is None:
@@ -329,12 +279,9 @@ def main():
         current = read_current(client, params)
         before, after, requests = plan(params, current, flows)
         if requests and not module.check_mode:
-            provider_pk = None
-            for method, path, body in requests:
-                answer = client.request(method, path, body=fill_new_provider(body, provider_pk))
-                if method == "POST" and path == PROVIDERS:
-                    provider_pk = answer["pk"]
-                    after["provider"]["pk"] = provider_pk
+            created = send_planned(client, requests, PROVIDERS)
+            if created is not None:
+                after["provider"]["pk"] = created["pk"]
     except SettingError as error:
         module.fail_json(msg=str(error))
         return
