@@ -145,6 +145,8 @@ diff:
   type: dict
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
@@ -173,14 +175,13 @@ MODE = "forward_single"
 
 
 def external_url(value):
-    """``https://name`` for a bare host name; an http(s) URL as given, without a trailing slash."""
-    value = (value or "").strip().rstrip("/")
-    if "://" not in value:
-        value = "https://" + value
-    scheme, _sep, rest = value.partition("://")
-    if scheme not in ("http", "https") or not rest or "/" in rest or " " in rest:
+    """``https://name`` for a bare host name; an http(s) URL of a host as given, without a trailing slash."""
+    text = (value or "").strip()
+    url = text.rstrip("/") if "://" in text else "https://" + text.rstrip("/")
+    scheme, _sep, host = url.partition("://")
+    if scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?", host):
         raise SettingError("external_host: %r is not a host name or an http(s) address of a host" % value)
-    return value
+    return url
 
 
 def provider_view(provider, flow_slugs):
