@@ -18,8 +18,8 @@ options:
     type: str
   api_token:
     description:
-      - An Authentik API token (C(Directory > Tokens and App passwords), intent C(API)), sent as
-        C(Authorization: Bearer). Its user needs the permissions on the objects the module manages.
+      - An Authentik API token (C(Directory > Tokens and App passwords), intent C(API)), sent in the
+        C(Authorization) header as a bearer token. Its user needs the permissions on the objects the module manages.
       - If not set, the environment variable E(AUTHENTIK_TOKEN) is used.
       - Never logged or shown in messages.
     type: str

@@ -86,7 +86,7 @@ options:
       - Never logged.
     type: str
 notes:
-  - The returned C(client_secret) is a secret: run the task with C(no_log=true) and pass the registered value
+  - The returned C(client_secret) is a secret. Run the task with C(no_log=true) and pass the registered value
     only to tasks that also have C(no_log=true), such as C(containers.podman.podman_secret) (see the examples).
 """
 
