@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The Authentik REST API v3 connection (module_utils/authentik.py, api_argument_spec)."""
+    """DOCUMENTATION: the Authentik REST API v3 connection (module_utils/authentik.py,
+    api_argument_spec). PROVIDER_FLOWS: the flows of a provider (provider_flows_argument_spec)."""
 
     DOCUMENTATION = r"""
 options:
@@ -34,4 +35,16 @@ options:
       - Reads that fail with HTTP 502, 503 or 504 or cannot connect are tried twice more; writes never are.
     type: int
     default: 30
+"""
+
+    PROVIDER_FLOWS = r"""
+options:
+  authorization_flow:
+    description: Slug of the flow that authorizes a user for the application.
+    type: str
+    default: default-provider-authorization-implicit-consent
+  invalidation_flow:
+    description: Slug of the flow that runs when a user logs out of the application.
+    type: str
+    default: default-provider-invalidation-flow
 """

@@ -87,6 +87,14 @@ def client_from_module(module):
                            timeout=params["timeout"])
 
 
+def provider_flows_argument_spec():
+    """The flow options of a provider (doc fragment ``authentik.provider_flows``)."""
+    return dict(
+        authorization_flow=dict(type="str", default=DEFAULT_AUTHORIZATION_FLOW),
+        invalidation_flow=dict(type="str", default=DEFAULT_INVALIDATION_FLOW),
+    )
+
+
 def base_url(url):
     """The Authentik origin without a trailing slash; a trailing ``/api/v3`` is accepted too."""
     url = (url or "").strip().rstrip("/")

@@ -23,6 +23,7 @@ author:
   - homelab.stack maintainers (@homelab-stack)
 extends_documentation_fragment:
   - homelab.stack.authentik
+  - homelab.stack.authentik.provider_flows
 attributes:
   check_mode:
     support: full
@@ -54,14 +55,6 @@ options:
   provider_name:
     description: Name of the proxy provider (unique among all providers); by default C(<slug>-forward-auth).
     type: str
-  authorization_flow:
-    description: Slug of the flow that authorizes a user for the application.
-    type: str
-    default: default-provider-authorization-implicit-consent
-  invalidation_flow:
-    description: Slug of the flow that runs when a user logs out of the application.
-    type: str
-    default: default-provider-invalidation-flow
   skip_path_regex:
     description:
       - Regular expressions (one per line) of paths that need no authentication, for example V(^/api/).
@@ -150,8 +143,6 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
-    DEFAULT_AUTHORIZATION_FLOW,
-    DEFAULT_INVALIDATION_FLOW,
     EMBEDDED_OUTPOST,
     AuthentikError,
     SettingError,
@@ -162,6 +153,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
     flow_pks,
     client_from_module,
     fail_json_from,
+    provider_flows_argument_spec,
     provider_requests,
     read_application,
     removal_requests,
@@ -252,14 +244,13 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             api_argument_spec(),
+            **provider_flows_argument_spec(),
             slug=dict(type="str", required=True),
             name=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             external_host=dict(type="str"),
             meta_launch_url=dict(type="str"),
             provider_name=dict(type="str"),
-            authorization_flow=dict(type="str", default=DEFAULT_AUTHORIZATION_FLOW),
-            invalidation_flow=dict(type="str", default=DEFAULT_INVALIDATION_FLOW),
             skip_path_regex=dict(type="str"),
             outpost=dict(type="str", default=EMBEDDED_OUTPOST),
             groups=dict(type="list", elements="str"),

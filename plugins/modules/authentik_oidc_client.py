@@ -22,6 +22,7 @@ author:
   - homelab.stack maintainers (@homelab-stack)
 extends_documentation_fragment:
   - homelab.stack.authentik
+  - homelab.stack.authentik.provider_flows
 attributes:
   check_mode:
     support: full
@@ -66,14 +67,6 @@ options:
   provider_name:
     description: Name of the OAuth2 provider (unique among all providers); by default C(<slug>-oidc).
     type: str
-  authorization_flow:
-    description: Slug of the flow that authorizes a user for the application.
-    type: str
-    default: default-provider-authorization-implicit-consent
-  invalidation_flow:
-    description: Slug of the flow that runs when a user logs out of the application.
-    type: str
-    default: default-provider-invalidation-flow
   meta_launch_url:
     description: The launch URL in Authentik's application library. Unset leaves it alone.
     type: str
@@ -163,8 +156,6 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
-    DEFAULT_AUTHORIZATION_FLOW,
-    DEFAULT_INVALIDATION_FLOW,
     DEFAULT_SIGNING_KEY,
     AuthentikError,
     SettingError,
@@ -175,6 +166,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.authentik import (
     client_from_module,
     fail_json_from,
     flow_pks,
+    provider_flows_argument_spec,
     provider_requests,
     read_application,
     removal_requests,
@@ -272,6 +264,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             api_argument_spec(),
+            **provider_flows_argument_spec(),
             slug=dict(type="str", required=True),
             name=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -280,8 +273,6 @@ def main():
             client_type=dict(type="str", choices=["confidential", "public"], default="confidential"),
             signing_key=dict(type="str", default=DEFAULT_SIGNING_KEY, no_log=False),
             provider_name=dict(type="str"),
-            authorization_flow=dict(type="str", default=DEFAULT_AUTHORIZATION_FLOW),
-            invalidation_flow=dict(type="str", default=DEFAULT_INVALIDATION_FLOW),
             meta_launch_url=dict(type="str"),
             client_id=dict(type="str"),
             client_secret=dict(type="str", no_log=True),

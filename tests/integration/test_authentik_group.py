@@ -5,25 +5,11 @@ OpenAPI contract; each test counts the write requests, so "idempotent" and "chec
 writes nothing" are measured.
 """
 
-import pytest
+from authentik_playbook import ok, writes
+from fakes.authentik import TOKEN
 
-from authentik_playbook import Runner, ok, writes
-from fakes.authentik import TOKEN, FakeAuthentik
-
+AUTHENTIK_MODULE = "authentik_group"
 GROUPS = "/api/v3/core/groups/"
-
-
-@pytest.fixture(name="fake", scope="module")
-def fake_fixture():
-    with FakeAuthentik() as fake:
-        yield fake
-        assert fake.contract_violations == []
-
-
-@pytest.fixture(name="run")
-def run_fixture(fake, tmp_path):
-    fake.reset()
-    return Runner(fake, tmp_path, "authentik_group")
 
 
 def test_create_then_a_second_run_changes_nothing(fake, run):

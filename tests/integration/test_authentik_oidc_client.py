@@ -1,25 +1,13 @@
 """homelab.stack.authentik_oidc_client run by ansible-playbook against the fake Authentik
 (tests/fakes/authentik.py, which checks every request and answer against the contract)."""
 
-import pytest
-
-from authentik_playbook import Runner, ok, writes
-from fakes.authentik import TOKEN, FakeAuthentik
+from authentik_playbook import ok, writes
+from fakes.authentik import TOKEN
 
 GRAFANA = {"slug": "grafana", "name": "Grafana", "redirect_uris": ["https://grafana.example.com/login/generic_oauth"]}
 
 
-@pytest.fixture(name="fake", scope="module")
-def fake_fixture():
-    with FakeAuthentik() as fake:
-        yield fake
-        assert fake.contract_violations == []
-
-
-@pytest.fixture(name="run")
-def run_fixture(fake, tmp_path):
-    fake.reset()
-    return Runner(fake, tmp_path, "authentik_oidc_client")
+AUTHENTIK_MODULE = "authentik_oidc_client"
 
 
 def test_create_returns_the_credentials_and_a_second_run_keeps_them(fake, run):
