@@ -129,7 +129,7 @@ class FakeAuthentik(FakeServer):
         self.token = token
         self.read_only_tokens = set(read_only_tokens)
         self.max_page_size = max_page_size
-        self.store = {name: {} for name, _ in COLLECTIONS.values()}
+        self.store = {store: {} for store, _lookup in COLLECTIONS.values()}
         self.next_provider_pk = 1
         self.requests = []
         self.contract_violations = []

@@ -22,7 +22,8 @@ def no_contract_violations(fake):
     assert fake.contract_violations == []
 
 
-def api(fake, method, path, body=None, headers=AUTH, **params):
+def api(fake, method, path, body=None, headers=None, **params):
+    headers = AUTH if headers is None else headers
     return requests.request(method, fake.url + "/api/v3" + path, json=body, params=params or None, headers=headers, timeout=10)
 
 

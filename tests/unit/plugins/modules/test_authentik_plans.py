@@ -120,9 +120,9 @@ def oauth(**fields):
                 **fields)
 
 
-def oidc_plan(current=None, refs=REFS, **given):
+def oidc_plan(current=None, refs=None, **given):
     params = options_of(OIDC_SPEC, **dict({"slug": "grafana", "name": "Grafana", "redirect_uris": [REDIRECT]}, **given))
-    return authentik_oidc_client.plan(params, current or {"application": None, "provider": None}, refs)
+    return authentik_oidc_client.plan(params, current or {"application": None, "provider": None}, refs or REFS)
 
 
 def test_oidc_new_provider_makes_no_credentials_itself():
