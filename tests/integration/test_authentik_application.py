@@ -1,6 +1,8 @@
 """homelab.stack.authentik_application run by ansible-playbook against the fake Authentik
 (tests/fakes/authentik.py, which checks every request and answer against the contract)."""
 
+import requests
+
 from authentik_playbook import ok, writes
 from fakes.authentik import TOKEN
 
@@ -55,9 +57,16 @@ def test_a_changed_host_patches_the_provider_and_the_launch_url_with_a_diff(fake
 
 
 def test_groups_must_exist_and_a_missing_one_fails_before_any_write(fake, run):
-    result = run.play(dict(WHOAMI, slug="private", name="private", external_host="private.example.com", groups=["nobody"]))
+    private = dict(WHOAMI, slug="private", name="private", external_host="private.example.com")
+    result = run.play(dict(private, groups=["nobody"]))
     assert result["failed"] and result["msg"] == "groups: Authentik has no group named 'nobody'"
     assert writes(fake) == []
+    answer = requests.post(fake.url + "/api/v3/core/groups/", json={"name": "admins"},
+                           headers={"Authorization": "Bearer " + TOKEN}, timeout=10)
+    result = ok(run.play(dict(private, groups=["admins"])))
+    # Found, returned, and the user told that access is not restricted yet.
+    assert result["groups"] == [{"name": "admins", "pk": answer.json()["pk"]}]
+    assert any("not restricted" in warning for warning in result["warnings"])
 
 
 def test_absent_deletes_application_and_provider_and_unbinds(fake, run):
