@@ -11,7 +11,8 @@ from module_options import argument_spec_of, options_of
 GROUP_SPEC = argument_spec_of(authentik_group)
 APP_SPEC = argument_spec_of(authentik_application)
 OIDC_SPEC = argument_spec_of(authentik_oidc_client)
-AUTHZ, INVAL = "a0000000-0000-4000-8000-000000000001", "a0000000-0000-4000-8000-000000000002"
+AUTHZ = "a0000000-0000-4000-8000-000000000001"
+INVAL = "a0000000-0000-4000-8000-000000000002"
 FLOWS = {"default-provider-authorization-implicit-consent": AUTHZ, "default-provider-invalidation-flow": INVAL}
 OUTPOST = {"pk": "0e000000-0000-4000-8000-000000000000", "name": "authentik Embedded Outpost", "providers": [3]}
 
