@@ -212,10 +212,10 @@ class AuthentikClient:
             page = int((answer.get("pagination") or {}).get("next") or 0)
         return results
 
-    def find(self, path, field, value, query=None):
+    def find(self, path, field, value, query=None, **params):
         """The one object whose ``field`` equals ``value`` (None if none); asks with ``query``
-        (default: the same name as ``field``) and checks the answers itself."""
-        found = [item for item in self.list(path, **{query or field: value}) if item.get(field) == value]
+        (default: the same name as ``field``) and ``params``, and checks the answers itself."""
+        found = [item for item in self.list(path, **dict(params, **{query or field: value})) if item.get(field) == value]
         if len(found) > 1:
             raise AuthentikError("Authentik API GET %s: %d objects have %s %r" % (path, len(found), field, value), "GET", path)
         return found[0] if found else None
@@ -238,7 +238,8 @@ class AuthentikClient:
 
     def group(self, name):
         """The group with this name, or None."""
-        return self.find("/core/groups/", "name", name)
+        # Without the member list, which Authentik sends by default and can be long.
+        return self.find("/core/groups/", "name", name, include_users="false")
 
     def application(self, slug):
         """The application with this slug, or None."""

@@ -434,7 +434,8 @@ class _Api:
 
     def matches(self, obj):
         for name, value in self.query.items():
-            if name in ("page", "page_size", "ordering"):
+            if name in ("page", "page_size", "ordering") or name.startswith("include_"):
+                # include_users etc. choose what a group shows, not which groups.
                 continue
             if name == "search":
                 if value.lower() not in str(obj.get("name", "")).lower():

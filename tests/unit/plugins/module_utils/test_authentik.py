@@ -51,6 +51,7 @@ def test_lookups_by_name_and_slug(fake, client):
     assert client.certificate_pk("authentik Self-signed Certificate", "signing_key")
     assert len(client.scope_mapping_pks(["openid", "email"], "scopes")) == 2
     assert client.group("nobody") is None and client.application("nothing") is None
+    assert "include_users=false" in fake.requests[-2]["query"]  # groups are read without their members
     with pytest.raises(AuthentikError, match=r"^invalidation_flow: Authentik has no flow with the slug 'x'$"):
         client.flow_pk("x", "invalidation_flow")
     with pytest.raises(AuthentikError, match="outpost: Authentik has no outpost named 'x'"):
