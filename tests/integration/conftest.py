@@ -1,0 +1,20 @@
+"""Fixtures of the authentik_* module tests: one fake Authentik per test module, and a
+runner of the module the test module names in ``AUTHENTIK_MODULE``."""
+
+import pytest
+
+from authentik_playbook import Runner
+from fakes.authentik import FakeAuthentik
+
+
+@pytest.fixture(name="fake", scope="module")
+def fake_authentik_fixture():
+    with FakeAuthentik() as fake:
+        yield fake
+        assert fake.contract_violations == []
+
+
+@pytest.fixture(name="run")
+def authentik_runner_fixture(request, fake, tmp_path):
+    fake.reset()
+    return Runner(fake, tmp_path, request.module.AUTHENTIK_MODULE)
