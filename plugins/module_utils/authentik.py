@@ -8,19 +8,19 @@ AuthentikAuthError for 401/403) with a message that names the method, the path, 
 status and Authentik's own error body (``detail`` or the per-field messages of a 400), and
 never the token.
 
-Retries follow module_utils/proxmox.py's rule: only requests that change nothing (GET) are
-sent again, after a 502/503/504 or a connection that failed; a write the server may have
-seen is never repeated, and an answer that does not come within ``timeout`` is not waited
-for twice.
+Retries are the collection's one policy (module_utils/http_retry.py): only requests that
+change nothing (GET) are sent again, after a 502/503/504 or a connection that failed; a
+write the server may have seen is never repeated, and an answer that does not come within
+``timeout`` is not waited for twice.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback
+from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
 
 try:
     import requests
@@ -120,10 +120,10 @@ class AuthentikClient:
             raise AuthentikError("api_token: no Authentik API token given")
         self.url = base_url(api_url)
         self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = backoff
         self._token = token
-        self.session = session or requests.Session()
+        # Reads are retried after 502/503/504 and failed connections (see http_retry).
+        self.session = mount_retries(session or requests.Session(), max(0, int(retries)), backoff, RETRY_STATUS,
+                                     methods=SAFE_METHODS, retry_connection_errors=True)
         self.session.verify = validate_certs
         self.session.headers["Accept"] = "application/json"
         self.session.headers["Authorization"] = "Bearer %s" % token
@@ -133,34 +133,22 @@ class AuthentikClient:
     def request(self, method, path, params=None, body=None):
         """Send one request to ``/api/v3<path>``; the decoded JSON answer (None when empty)."""
         method = method.upper()
-        attempt = 0
-        while True:
-            try:
-                response = self.session.request(method, self.url + API_PREFIX + path, params=params, json=body,
-                                                timeout=self.timeout)
-            except requests.exceptions.ReadTimeout:
-                # The server took the request and went quiet: another try would likely wait as long.
-                raise AuthentikError("Authentik API %s %s: no answer within %s seconds" % (method, path, self.timeout),
-                                     method, path) from None
-            except requests.exceptions.SSLError as error:
-                raise AuthentikError("Authentik API %s %s: TLS with %s failed (see validate_certs): %s"
-                                     % (method, path, self.url, self._hide(str(error))), method, path) from None
-            except requests.exceptions.ConnectionError as error:
-                if method in SAFE_METHODS and attempt < self.retries:
-                    attempt = self._pause(attempt)
-                    continue
-                raise AuthentikError("Authentik API %s %s: cannot reach %s: %s"
-                                     % (method, path, self.url, self._hide(str(error))), method, path) from None
-            except requests.exceptions.RequestException as error:
-                raise AuthentikError("Authentik API %s %s: %s" % (method, path, self._hide(str(error))), method, path) from None
-            if response.status_code in RETRY_STATUS and method in SAFE_METHODS and attempt < self.retries:
-                attempt = self._pause(attempt)
-                continue
-            return self._decode(method, path, response)
-
-    def _pause(self, attempt):
-        time.sleep(self.backoff * (2 ** attempt))
-        return attempt + 1
+        try:
+            response = self.session.request(method, self.url + API_PREFIX + path, params=params, json=body,
+                                            timeout=self.timeout)
+        except requests.exceptions.ReadTimeout:
+            # The server took the request and went quiet: another try would likely wait as long.
+            raise AuthentikError("Authentik API %s %s: no answer within %s seconds" % (method, path, self.timeout),
+                                 method, path) from None
+        except requests.exceptions.SSLError as error:
+            raise AuthentikError("Authentik API %s %s: TLS with %s failed (see validate_certs): %s"
+                                 % (method, path, self.url, self._hide(str(error))), method, path) from None
+        except requests.exceptions.ConnectionError as error:
+            raise AuthentikError("Authentik API %s %s: cannot reach %s: %s"
+                                 % (method, path, self.url, self._hide(str(error))), method, path) from None
+        except requests.exceptions.RequestException as error:
+            raise AuthentikError("Authentik API %s %s: %s" % (method, path, self._hide(str(error))), method, path) from None
+        return self._decode(method, path, response)
 
     def _hide(self, text):
         return text.replace(self._token, "********") if text and self._token else text
