@@ -55,10 +55,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from fakes import FakeServer
+from fakes import FakeHandler, FakeServer
 
 SCHEMA_PATH = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "pve-apidata-subset.json"
 API_PREFIX = "/api2/json"
@@ -765,16 +764,6 @@ def check_returns(schema, data, where="data"):
 
 # The server
 
-class _Fault:
-    def __init__(self, kind, times, path, status, message, seconds):
-        self.kind = kind
-        self.remaining = times
-        self.path = re.compile(path) if path is not None else None
-        self.status = status
-        self.message = message
-        self.seconds = seconds
-
-
 class _Task:
     """One worker task (or, without a UPID, a held lock): when it ends and what it does then.
 
@@ -842,14 +831,20 @@ class FakePVE(FakeServer):
     with ``purge`` removes the guest from; an HA resource also refuses DELETE without
     ``purge``). Storages are not checked: every storage ID is accepted and allocates
     volumes named as on LVM-thin (``STORAGE:vm-VMID-disk-N``).
+
+    Faults (``fail``, ``malformed``, ``hang``: see FakeServer) take every request to a
+    matching path unless ``times`` says otherwise; a hang then answers normally.
     """
 
     # _Handler is defined further down; the property looks it up when the fake starts.
     handler_class = property(lambda self: _Handler)
     thread_name = "fake-pve"
+    fault_times = None
+    hang_seconds = 5.0
 
     def __init__(self, cluster, latency=0.0, user=USER, password=PASSWORD, token_name=TOKEN_NAME,
                  token_secret=TOKEN_SECRET, schema=None, task_seconds=0.05):
+        super().__init__()
         self.cluster = cluster
         self.latency = latency
         self.user = user
@@ -861,19 +856,13 @@ class FakePVE(FakeServer):
         self.shared_storages = {"ceph"}
         self.ha_resources = set()
         self.backup_jobs = set()
-        self.requests = []
         self.tickets = {}
-        self._faults = []
         self._task_faults = []
         self._tasks = {}
         self._pending = []
         self._serial = 0
-        self._lock = threading.Lock()
         # Held while a request is answered and while tasks end: the cluster changes one write at a time.
         self.state = threading.RLock()
-        self.stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     def token_header(self):
         """The Authorization header of the valid API token."""
@@ -881,18 +870,10 @@ class FakePVE(FakeServer):
 
     # Test controls
 
-    def count(self, method=None, path=None):
-        """How many requests arrived, optionally only with this method and path (a regex)."""
-        pattern = re.compile(path) if path is not None else None
-        with self._lock:
-            return sum(1 for r in self.requests
-                       if (method is None or r["method"] == method) and (pattern is None or pattern.fullmatch(r["path"])))
-
     def reset(self):
         """Forget the recorded requests and pending faults (task faults too; tasks keep running)."""
+        super().reset()
         with self._lock:
-            self.requests.clear()
-            self._faults.clear()
             self._task_faults.clear()
 
     def writes(self):
@@ -1016,38 +997,6 @@ class FakePVE(FakeServer):
         """The task with this UPID, or None."""
         return self._tasks.get(upid)
 
-    def fail(self, status=500, times=None, path=None, message=None):
-        """Answer requests (to paths matching the regex ``path``) with ``status``; ``times``
-        None means every time."""
-        self._add(_Fault("status", times, path, status, message, 0.0))
-
-    def malformed(self, times=None, path=None):
-        """Answer with HTTP 200 and a body that is not valid JSON."""
-        self._add(_Fault("malformed", times, path, 200, None, 0.0))
-
-    def hang(self, times=None, path=None, seconds=5.0):
-        """Say nothing for ``seconds`` (or until stop), then answer normally."""
-        self._add(_Fault("hang", times, path, 200, None, seconds))
-
-    def _add(self, fault):
-        with self._lock:
-            self._faults.append(fault)
-
-    def take_fault(self, path):
-        """The fault to play for a request to ``path``, if one is pending."""
-        with self._lock:
-            for fault in self._faults:
-                if (fault.remaining is None or fault.remaining > 0) and (fault.path is None or fault.path.fullmatch(path)):
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                    return fault
-        return None
-
-    def record(self, entry):
-        """Note one request (the handler calls this)."""
-        with self._lock:
-            self.requests.append(entry)
-
     # Authentication
 
     def issue_ticket(self, username):
@@ -1082,35 +1031,17 @@ class FakePVE(FakeServer):
         return ticket.split(":")[1]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as pveproxy
+class _Handler(FakeHandler):
     # Headers and body leave in two writes; with Nagle's algorithm the body would wait for
     # the client's delayed ACK (40 ms on Linux), a stall pveproxy does not have.
     disable_nagle_algorithm = True
     server_version = "pve-api-daemon/3.0"
     sys_version = ""
     timeout = 60
-    fake = None  # set by FakePVE.start
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
-    def do_PUT(self):
-        self._handle()
-
-    def do_DELETE(self):
-        self._handle()
-
-    def _handle(self):
+    def handle_request(self):
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         path = parts.path[len(API_PREFIX):] if parts.path.startswith(API_PREFIX + "/") else None
         # "connection": the client's port, so tests can see how many connections were used.
         params, problem = request_params(parts.query, body, self.headers.get("Content-Type"))
@@ -1134,7 +1065,8 @@ class _Handler(BaseHTTPRequestHandler):
             message = fault.message or {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(
                 fault.status, "injected failure")
             entry["status"] = fault.status
-            self._send(fault.status, message, {"data": None, "message": message + "\n"})
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            self._send(fault.status, message, {"data": None, "message": message + "\n"}, headers)
             return
         try:
             data = _Api(self.fake, self.command, path, params, problem, self.headers).answer()
@@ -1148,15 +1080,17 @@ class _Handler(BaseHTTPRequestHandler):
         entry["status"] = 200
         self._send(200, "OK", {"data": data})
 
-    def _send(self, status, reason, answer):
-        self._send_raw(status, reason, json.dumps(answer).encode())
+    def _send(self, status, reason, answer, headers=None):
+        self._send_raw(status, reason, json.dumps(answer).encode(), headers)
 
-    def _send_raw(self, status, reason, raw):
+    def _send_raw(self, status, reason, raw, headers=None):
         try:
             self.send_response(status, reason.splitlines()[0] if reason else None)
             self.send_header("Content-Type", "application/json;charset=UTF-8")
             self.send_header("Content-Length", str(len(raw)))
             self.send_header("Cache-Control", "max-age=0")
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(raw)
         except (BrokenPipeError, ConnectionResetError):
