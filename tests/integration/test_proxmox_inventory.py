@@ -35,7 +35,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
     ProxmoxConnectionError,
     ProxmoxError,
 )
-from fakes import plain
+from ansible_run import ansible_inventory, listed
 from fakes.pve import PASSWORD, TOKEN_SECRET, USER, FakePVE, Schema, check_returns, make_cluster
 
 AGENT = r"/nodes/[^/]+/qemu/\d+/agent/network-get-interfaces"
@@ -142,19 +142,6 @@ def python_api(source):
                             check=False, env=dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true"))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def ansible_inventory(source, *args, **env):
-    environment = dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true", **env)
-    environment = {key: value for key, value in environment.items() if not key.startswith("PROXMOX_")}
-    return subprocess.run(["ansible-inventory", "-i", str(source)] + list(args or ["--list"]), env=environment,
-                          capture_output=True, text=True, timeout=300, check=False)
-
-
-def listed(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return plain(json.loads(result.stdout))
 
 
 def statuses(pve):

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from ansible_collections.homelab.stack.plugins.module_utils.tailscale import TailscaleAuthError, TailscaleClient, TailscaleError
+from ansible_run import ansible_inventory, clean_env, listed
 from fakes import plain
 from fakes.tailscale import (API_KEY, DEVICE_FIELDS, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, FakeTailscale, make_device,
                              sample_tailnet)
@@ -45,30 +46,10 @@ def documented_device():
     return json.loads("\n".join(line for line in block.splitlines() if not line.strip().startswith("//")))
 
 
-def clean_env(**extra):
-    """The test environment without any real Tailscale settings, plus ``extra``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAILSCALE_")}
-    # A source that fails must fail the command, not just warn.
-    env["ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"] = "1"
-    env.update(extra)
-    return env
-
-
 def write_config(directory, name="lab.tailscale.yml", **options):
     path = directory / name
     path.write_text(json.dumps(dict({"plugin": "homelab.stack.tailscale"}, **options), indent=2))
     return path
-
-
-def ansible_inventory(source, *args, env=None):
-    command = ["ansible-inventory", "-i", str(source)] + list(args or ["--list"])
-    return subprocess.run(command, env=env or clean_env(), capture_output=True, text=True, timeout=120, check=False)
-
-
-def listed(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return plain(json.loads(result.stdout))
 
 
 def members(inventory, group):
