@@ -23,6 +23,7 @@ from ansible_collections.homelab.stack.plugins.filter import host_units as host_
 from ansible_collections.homelab.stack.plugins.filter import routes as routes_plugin
 from ansible_collections.homelab.stack.plugins.filter import scrape_targets as scrape_targets_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
+from catalog_entry import svc
 
 # Every filter plugin of the collection, and the doc fragments they extend.
 PLUGINS = {
@@ -45,13 +46,6 @@ HOSTS = ["jove", "kronos", "vesta"]
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
           "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes"]
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
-
-
-def svc(name="web", **fields):
-    """A minimal valid service entry with ``fields`` added."""
-    entry = {"name": name, "host": "jove", "image": "docker.io/library/nginx:1.27"}
-    entry.update(fields)
-    return entry
 
 
 def one(**fields):
