@@ -85,3 +85,30 @@ def listed(result):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return plain(json.loads(result.stdout))
+
+
+# Run in a fresh interpreter: Ansible's plugin loader cannot load the collection's plugins by
+# name in a process that already imported them as plain packages, as the tests do.
+INVENTORY_MANAGER = """
+import json, sys
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
+
+init_plugin_loader()
+manager = InventoryManager(loader=DataLoader(), sources=[sys.argv[1]])
+print(json.dumps({
+    "hosts": {host.name: {"vars": host.get_vars(), "groups": sorted(group.name for group in host.get_groups())}
+              for host in manager.get_hosts()},
+    "groups": {name: sorted(host.name for host in group.get_hosts()) for name, group in manager.groups.items()},
+}, default=str))
+"""
+
+
+def inventory_manager(source, env=None, timeout=300):
+    """The inventory Ansible's Python API (InventoryManager) reads from ``source`` in ``env``
+    (default clean_env()): {"hosts": {name: {"vars": {...}, "groups": [names]}}, "groups": {name: [hosts]}}."""
+    result = subprocess.run([sys.executable, "-c", INVENTORY_MANAGER, str(source)], env=env or clean_env(), capture_output=True,
+                            text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
