@@ -11,7 +11,7 @@ import pytest
 
 import ansible_run
 
-FAKE = pathlib.Path(__file__).resolve().parent / "fake_podman"
+FAKE = pathlib.Path(__file__).resolve().parents[1] / "fakes" / "podman_cli"
 
 
 def run_with_podman(tmp_path, extra_vars="", **fake):

@@ -242,7 +242,7 @@ def test_removal_stops_only_the_service_made_from_this_file(tmp_path, source, st
     log = tmp_path / "systemctl.log"
     sources = {"own": str(units / "sshd.container"), "elsewhere": "/etc/containers/systemd/sshd.container",
                "none": ""}
-    fake = pathlib.Path(__file__).resolve().parent / "fake_systemctl"
+    fake = pathlib.Path(__file__).resolve().parents[1] / "fakes" / "systemctl_cli"
     result, failed = quadlet(units, name="sshd", state="absent",
                              env_update={"PATH": "%s:%s" % (fake, os.environ["PATH"]),
                                          "FAKE_SYSTEMCTL_LOG": str(log), "FAKE_SYSTEMCTL_SOURCE": sources[source]})
