@@ -82,11 +82,7 @@ class FakePVE(WorkerTasks, FakeServer):
         """The Authorization header of the valid API token."""
         return {"Authorization": "PVEAPIToken=%s=%s" % (self.token_id, self.token_secret)}
 
-    def reset(self):
-        """Forget the recorded requests and pending faults (task faults too; tasks keep running)."""
-        super().reset()
-        with self._lock:
-            self._task_faults.clear()
+    # Test controls (the tasks' own are WorkerTasks')
 
     def writes(self):
         """The recorded requests that are not GETs, the login (POST /access/ticket) left out."""
@@ -119,6 +115,8 @@ class FakePVE(WorkerTasks, FakeServer):
                 return None
             config = stored_config(guest)
             return dict(config, digest=config_digest(config))
+
+    # Authentication
 
     def issue_ticket(self, username):
         """A new ticket and CSRF token, shaped like PVE's."""

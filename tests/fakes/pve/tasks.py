@@ -59,6 +59,12 @@ class WorkerTasks:
         self._serial = 0
         super().__init__()
 
+    def reset(self):
+        """Forget the recorded requests and pending faults (task faults too; tasks keep running)."""
+        super().reset()
+        with self._lock:
+            self._task_faults.clear()
+
     def fail_task(self, type_regex, message, times=1):
         """Make the next ``times`` tasks whose type matches ``type_regex`` (e.g. 'qmclone', 'qm.*')
         end with exit status ``message`` and without their effect: a failed create or clone
