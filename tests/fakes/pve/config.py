@@ -6,14 +6,14 @@ fields and its stored config follow each other (``absorb``, ``overlay``)."""
 import hashlib
 import re
 
-from fakes.pve.schema import _BOOLEAN, _INTEGER, _NUMBER, _property_schema, QEMU_DRIVES
+from fakes.pve.schema import BOOLEAN, INTEGER, NUMBER, QEMU_DRIVES, property_schema
 
 
-_QEMU_DRIVE = re.compile(r"ide[0-3]|scsi(\d|[12]\d|30)|virtio(\d|1[0-5])|sata[0-5]|efidisk0|tpmstate0")
-_LXC_VOLUME = re.compile(r"rootfs|mp\d+")
-_UNUSED = re.compile(r"unused\d+")
-_NET = re.compile(r"net(\d+)")
-_NEW_DISK = re.compile(r"(?:([^/:\s]+):)?(\d+(?:\.\d+)?)")
+QEMU_DRIVE_KEY = re.compile(r"ide[0-3]|scsi(\d|[12]\d|30)|virtio(\d|1[0-5])|sata[0-5]|efidisk0|tpmstate0")
+LXC_VOLUME_KEY = re.compile(r"rootfs|mp\d+")
+UNUSED_KEY = re.compile(r"unused\d+")
+NET_KEY = re.compile(r"net(\d+)")
+NEW_DISK = re.compile(r"(?:([^/:\s]+):)?(\d+(?:\.\d+)?)")
 _SIZE_TEXT = re.compile(r"(\d+(?:\.\d+)?)([KMGT])?")
 _UNITS = {None: 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 
@@ -50,12 +50,12 @@ def format_size(size):
     return text
 
 
-def _true(value):
+def is_true(value):
     """A boolean parameter as PVE reads it."""
     return value is True or (value is not None and value is not False and str(value).lower() in ("1", "on", "yes", "true"))
 
 
-def _options(value):
+def split_property(value):
     """A property string split into its leading value (a volume, None if the string has none) and {key: value}."""
     head, options = None, {}
     for index, part in enumerate(str(value).split(",")):
@@ -69,23 +69,23 @@ def _options(value):
     return head, options
 
 
-def _render(head, options, first=()):
+def render_property(head, options, first=()):
     """A property string as PVE prints it: the leading value, required keys (``first``), then the rest sorted."""
     keys = [key for key in first if key in options] + sorted(key for key in options if key not in first)
     return ",".join(([head] if head else []) + ["%s=%s" % (key, options[key]) for key in keys])
 
 
-def _volume_keys(kind, config):
+def volume_keys(kind, config):
     """The config keys that hold volumes: drives (QEMU) or mount points (LXC), and unused volumes."""
-    pattern = _QEMU_DRIVE if kind == "qemu" else _LXC_VOLUME
-    return [key for key in config if pattern.fullmatch(key) or _UNUSED.fullmatch(key)]
+    pattern = QEMU_DRIVE_KEY if kind == "qemu" else LXC_VOLUME_KEY
+    return [key for key in config if pattern.fullmatch(key) or UNUSED_KEY.fullmatch(key)]
 
 
-def _free_disk(config, kind, storage, vmid):
+def free_disk_number(config, kind, storage, vmid):
     """PVE's find_free_diskname: the lowest N with no 'vm-VMID-disk-N' (or base-) volume of this storage."""
     used = set()
-    for key in _volume_keys(kind, config):
-        head = _options(config[key])[0] or ""
+    for key in volume_keys(kind, config):
+        head = split_property(config[key])[0] or ""
         if head.startswith(storage + ":"):
             found = re.fullmatch(r"(?:vm|base)-%d-disk-(\d+)(\.\w+)?" % vmid, head.rsplit("/", 1)[-1].split(":", 1)[-1])
             if found:
@@ -93,9 +93,9 @@ def _free_disk(config, kind, storage, vmid):
     return min(set(range(len(used) + 1)) - used)
 
 
-def _detach(config, value):
+def detach_volume(config, value):
     """Keep a drive's volume as the next free unusedN, as PVE does with a removed or replaced disk."""
-    head, options = _options(value)
+    head, options = split_property(value)
     if not head or ":" not in head or options.get("media") == "cdrom" or head.endswith("-cloudinit"):
         return
     number = 0
@@ -104,12 +104,12 @@ def _detach(config, value):
     config["unused%d" % number] = head
 
 
-def _mac(vmid, index=0):
+def pve_mac(vmid, index=0):
     """A MAC address in PVE's default range BC:24:11, the one guest_interfaces gives eth0 for index 0."""
     return "BC:24:%02X:%02X:%02X:%02X" % (0x11 + index, (vmid >> 16) & 255, (vmid >> 8) & 255, vmid & 255)
 
 
-def _qemu_net(value, mac, new_mac=False):
+def qemu_net(value, mac, new_mac=False):
     """A QEMU NIC as PVE prints it: 'model=MAC' first (a MAC made up when none is given), the rest sorted."""
     model, macaddr, options = "virtio", None, {}
     for part in str(value).split(","):
@@ -122,19 +122,19 @@ def _qemu_net(value, mac, new_mac=False):
             macaddr = item
         elif part:
             options[key] = item
-    return _render("%s=%s" % (model, mac if new_mac or not macaddr else macaddr.upper()), options)
+    return render_property("%s=%s" % (model, mac if new_mac or not macaddr else macaddr.upper()), options)
 
 
-def _lxc_net(value, mac, new_mac=False):
+def lxc_net(value, mac, new_mac=False):
     """An LXC NIC as pve-container prints it: name first, a hwaddr (made up when none is given) and type=veth."""
-    options = _options(value)[1]
+    options = split_property(value)[1]
     if new_mac or not options.get("hwaddr"):
         options["hwaddr"] = mac
     options["type"] = "veth"
-    return _render(None, options, ("name",))
+    return render_property(None, options, ("name",))
 
 
-def _ostype(ostemplate):
+def lxc_ostype(ostemplate):
     """The ostype pve-container detects, guessed from the template's file name."""
     name = str(ostemplate).rsplit("/", 1)[-1].lower()
     distribution = re.split(r"[-_.]", name.partition(":")[2] or name)[0]
@@ -144,16 +144,16 @@ def _ostype(ostemplate):
 
 def coerce(properties, key, value):
     """A value as PVE's config parser types it (check_type): integers, numbers and booleans as numbers."""
-    schema = _property_schema(properties, key) or {}
+    schema = property_schema(properties, key) or {}
     kind = schema.get("type")
     if isinstance(value, bool):
         value = int(value)
     text = str(value)
-    if kind == "boolean" and _BOOLEAN.fullmatch(text):
-        return int(_true(text))
-    if kind == "integer" and _INTEGER.fullmatch(text):
+    if kind == "boolean" and BOOLEAN.fullmatch(text):
+        return int(is_true(text))
+    if kind == "integer" and INTEGER.fullmatch(text):
         return int(text)
-    if kind == "number" and _NUMBER.fullmatch(text):
+    if kind == "number" and NUMBER.fullmatch(text):
         number = float(text)
         return int(number) if number.is_integer() else number
     return text
@@ -176,7 +176,7 @@ def initial_config(guest):
         config.update({"ostype": "l26", "sockets": 1, "scsihw": "virtio-scsi-single", "boot": "order=scsi0;net0",
                        "scsi0": "local-lvm:%s-%d-disk-0,iothread=1,size=32G" % (prefix, guest.vmid),
                        "net0": "virtio=%s,bridge=vmbr0,firewall=1" % mac,
-                       "smbios1": "uuid=%s" % _uuid(guest.vmid), "vmgenid": _uuid(guest.vmid + 1)})
+                       "smbios1": "uuid=%s" % make_uuid(guest.vmid), "vmgenid": make_uuid(guest.vmid + 1)})
         if guest.agent:
             config["agent"] = "1"
     else:
@@ -199,26 +199,26 @@ def memory_mib(kind, config):
     value = config.get("memory")
     if value is None:
         return 512
-    head, options = _options(value)
+    head, options = split_property(value)
     current = str(value) if kind == "lxc" else (head if head is not None else options.get("current", "512"))
-    return int(current) if _INTEGER.fullmatch(current) else 512
+    return int(current) if INTEGER.fullmatch(current) else 512
 
 
 def agent_enabled(config):
     """Whether a QEMU config enables the guest agent ('1' or 'enabled=1,...')."""
-    head, options = _options(config.get("agent", "0"))
-    return _true(head if head is not None else options.get("enabled", "0"))
+    head, options = split_property(config.get("agent", "0"))
+    return is_true(head if head is not None else options.get("enabled", "0"))
 
 
 def disk_size(kind, config):
     """The size of the disk PVE reports as maxdisk: the rootfs, or the first disk of the boot order; None if unknown."""
     keys = ["rootfs"]
     if kind == "qemu":
-        boot = _options(config.get("boot", ""))[1].get("order", "")
+        boot = split_property(config.get("boot", ""))[1].get("order", "")
         keys = split_list(boot) + [key for key in QEMU_DRIVES if key not in ("efidisk0", "tpmstate0")]
     for key in keys:
-        if key in config and (kind == "lxc" or _QEMU_DRIVE.fullmatch(key)):
-            options = _options(config[key])[1]
+        if key in config and (kind == "lxc" or QEMU_DRIVE_KEY.fullmatch(key)):
+            options = split_property(config[key])[1]
             if options.get("media") != "cdrom" and "size" in options:
                 return parse_size(options["size"])
     return None
@@ -231,32 +231,32 @@ def absorb(guest):
     guest.tags = config.get("tags", "")
     guest.cores = int(config.get("cores", 1))
     guest.maxmem = memory_mib(guest.type, config) * 1024 ** 2
-    guest.template = _true(config.get("template"))
+    guest.template = is_true(config.get("template"))
     if guest.type == "qemu":
         guest.agent = agent_enabled(config)
     guest.maxdisk = disk_size(guest.type, config)
 
 
-def _is_base(volume):
+def is_base_volume(volume):
     """Whether a volume is a template's base volume (the only kind a linked clone can use)."""
     return volume.partition(":")[2].rsplit("/", 1)[-1].startswith("base-")
 
 
-def _cdrom(value):
+def cdrom_drive(value):
     """The 'cdrom' alias: an ide2 CD-ROM drive."""
     return value if "media=" in str(value) else "%s,media=cdrom" % value
 
 
-def _default_boot(config):
+def default_boot(config):
     """PVE's boot order for a new VM without one: the first disk, the first CD-ROM, the first NIC."""
     disk = cdrom = None
     for key in QEMU_DRIVES[:-2]:
         if key in config:
-            if _options(config[key])[1].get("media") == "cdrom":
+            if split_property(config[key])[1].get("media") == "cdrom":
                 cdrom = cdrom or key
             else:
                 disk = disk or key
-    nets = sorted((key for key in config if _NET.fullmatch(key)), key=lambda key: int(key[3:]))
+    nets = sorted((key for key in config if NET_KEY.fullmatch(key)), key=lambda key: int(key[3:]))
     order = [key for key in (disk, cdrom, nets[0] if nets else None) if key]
     return "order=" + ";".join(order) if order else None
 
@@ -284,7 +284,7 @@ def overlay(guest):
         config["cores"] = guest.cores
     if memory_mib(guest.type, config) * 1024 ** 2 != guest.maxmem:
         config["memory"] = str(guest.maxmem // 1024 ** 2) if guest.type == "qemu" else guest.maxmem // 1024 ** 2
-    if _true(config.get("template")) != guest.template:
+    if is_true(config.get("template")) != guest.template:
         if guest.template:
             config["template"] = 1
         else:
@@ -296,6 +296,6 @@ def overlay(guest):
             config.pop("agent", None)
 
 
-def _uuid(number):
+def make_uuid(number):
     digest = hashlib.md5(str(number).encode()).hexdigest()  # nosec - an identifier, not security
     return "%s-%s-%s-%s-%s" % (digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])

@@ -12,7 +12,7 @@ import secrets
 from fakes.pve.api import ApiError, Request
 from fakes.pve.cluster import AGENT_FAULTS
 from fakes.pve.config import config_digest, stored_config
-from fakes.pve.tasks import _UPID
+from fakes.pve.tasks import UPID_PATTERN
 
 
 PVE_VERSION = {"version": "9.1.3", "release": "9.1", "repoid": "e5010dce", "console": "html5"}
@@ -237,7 +237,7 @@ class Reads(Request):
 
     def _get_nodes_node_tasks_upid_status(self, node, upid):
         self._node(node)
-        if not _UPID.fullmatch(upid):
+        if not UPID_PATTERN.fullmatch(upid):
             self._param_error("upid", "unable to parse worker upid")
         task = self.fake.task(upid)
         if task is None or task.fields["node"] != node:

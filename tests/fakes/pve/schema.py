@@ -111,9 +111,9 @@ EXTRA_SCHEMA = [
         "forceStop": {"type": "boolean", "default": 0, "optional": 1, "description": "Make sure the Container stops."}})},
 ]
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_BOOLEAN = re.compile(r"(?i)1|0|true|false|yes|no|on|off")
+INTEGER = re.compile(r"[+-]?\d+")
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+BOOLEAN = re.compile(r"(?i)1|0|true|false|yes|no|on|off")
 _URLENCODED = re.compile(r"[-%a-zA-Z0-9_.!~*'()]*")
 
 
@@ -157,7 +157,7 @@ class Schema:
         return self._config_properties[kind]
 
 
-def _property_schema(properties, name):
+def property_schema(properties, name):
     if name in properties:
         return properties[name]
     # "net[n]" in PVE's schema stands for net0, net1, ...
@@ -172,7 +172,7 @@ def check_parameters(parameters, values):
     properties = parameters.get("properties") or {}
     errors = {}
     for name, value in values.items():
-        schema = _property_schema(properties, name)
+        schema = property_schema(properties, name)
         if schema is None:
             if not parameters.get("additionalProperties"):
                 errors[name] = "property is not defined in schema and the schema does not allow additional properties"
@@ -193,11 +193,11 @@ def check_parameters(parameters, values):
 def _check_value(schema, value):
     text = ("1" if value else "0") if isinstance(value, bool) else str(value)
     kind = schema.get("type", "string")
-    if kind == "integer" and not _INTEGER.fullmatch(text):
+    if kind == "integer" and not INTEGER.fullmatch(text):
         return "type check ('integer') failed - got '%s'" % text
-    if kind == "number" and not _NUMBER.fullmatch(text):
+    if kind == "number" and not NUMBER.fullmatch(text):
         return "type check ('number') failed - got '%s'" % text
-    if kind == "boolean" and not _BOOLEAN.fullmatch(text):
+    if kind == "boolean" and not BOOLEAN.fullmatch(text):
         return "type check ('boolean') failed - got '%s'" % text
     # Of the formats only 'urlencoded' is checked (QEMU's sshkeys must come URL-encoded).
     if schema.get("format") == "urlencoded" and not _URLENCODED.fullmatch(text):
@@ -250,7 +250,7 @@ def check_returns(schema, data, where="data"):
     if kind == "object":
         properties = schema.get("properties") or {}
         for name, value in data.items():
-            child = _property_schema(properties, name)
+            child = property_schema(properties, name)
             if child is not None:
                 problems.extend(check_returns(child, value, "%s.%s" % (where, name)))
         for name, child in properties.items():

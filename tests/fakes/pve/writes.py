@@ -17,12 +17,13 @@ from urllib.parse import unquote
 from fakes.pve.api import ApiError
 from fakes.pve.cluster import Guest, guest_interfaces
 from fakes.pve.config import (
-    absorb, _cdrom, coerce, config_digest, _default_boot, _detach, format_size, _free_disk, _is_base,
-    _lxc_net, _LXC_VOLUME, _mac, _NET, _NEW_DISK, _options, _ostype, parse_size, _QEMU_DRIVE, _qemu_net,
-    _render, split_list, stored_config, _true, unique_tags, _UNUSED, _uuid, _volume_keys,
+    LXC_VOLUME_KEY, NET_KEY, NEW_DISK, QEMU_DRIVE_KEY, UNUSED_KEY, absorb, cdrom_drive, coerce, config_digest,
+    default_boot, detach_volume, format_size, free_disk_number, is_base_volume, is_true, lxc_net, lxc_ostype,
+    make_uuid, parse_size, pve_mac, qemu_net, render_property, split_list, split_property, stored_config, unique_tags,
+    volume_keys,
 )
 from fakes.pve.reads import Reads
-from fakes.pve.schema import _property_schema
+from fakes.pve.schema import property_schema
 
 
 # What ``ssh-keygen -l`` (PVE's validate_ssh_public_keys) accepts, near enough: [options] type base64 [comment].
@@ -78,8 +79,8 @@ class Endpoints(Reads):
     @staticmethod
     def _check_new_disks(kind, values, default_storage):
         for key, value in values.items():
-            if (_QEMU_DRIVE if kind == "qemu" else _LXC_VOLUME).fullmatch(key):
-                found = _NEW_DISK.fullmatch(_options(value)[0] or "")
+            if (QEMU_DRIVE_KEY if kind == "qemu" else LXC_VOLUME_KEY).fullmatch(key):
+                found = NEW_DISK.fullmatch(split_property(value)[0] or "")
                 if found and not found.group(1) and not default_storage:
                     raise ApiError(500, "no storage ID specified (and no default storage)")
 
@@ -107,11 +108,11 @@ class Endpoints(Reads):
         """A drive or mount point: a new disk ('STORAGE:SIZE_GiB[,opts]', 'STORAGE:cloudinit') allocated and
         named as PVE does on LVM-thin, with size=; any other value printed back as PVE prints it."""
         first = ("mp",) if guest.type == "lxc" else ()
-        head, options = _options(value)
-        found = _NEW_DISK.fullmatch(head or "")
+        head, options = split_property(value)
+        found = NEW_DISK.fullmatch(head or "")
         cloudinit = guest.type == "qemu" and (head or "").endswith(":cloudinit")
         if not found and not cloudinit:
-            return _render(head, options, first)
+            return render_property(head, options, first)
         storage = (head.rpartition(":")[0] if cloudinit else found.group(1)) or default_storage
         if not storage:
             raise ApiError(500, "no storage ID specified (and no default storage)")
@@ -119,29 +120,29 @@ class Endpoints(Reads):
         if cloudinit:
             options.pop("size", None)
             options["media"] = "cdrom"
-            return _render("%s:vm-%d-cloudinit" % (storage, guest.vmid), options)
+            return render_property("%s:vm-%d-cloudinit" % (storage, guest.vmid), options)
         size = int(float(found.group(2)) * 1024 ** 3)
         if options.pop("import-from", None) is not None:
             size = 2 * 1024 ** 3  # the fake's imported images are 2 GiB
         if key in ("efidisk0", "tpmstate0"):
             size = 4 * 1024 ** 2
-        number = _free_disk(config, guest.type, storage, guest.vmid)
+        number = free_disk_number(config, guest.type, storage, guest.vmid)
         options["size"] = format_size(size)
-        return _render("%s:%s-%d-disk-%d" % (storage, "base" if guest.template else "vm", guest.vmid, number), options, first)
+        return render_property("%s:%s-%d-disk-%d" % (storage, "base" if guest.template else "vm", guest.vmid, number), options, first)
 
     def _store(self, guest, config, key, value, default_storage=None):
         """Set one option in a config the way PVE stores it."""
-        net = _NET.fullmatch(key)
-        if (_QEMU_DRIVE if guest.type == "qemu" else _LXC_VOLUME).fullmatch(key):
+        net = NET_KEY.fullmatch(key)
+        if (QEMU_DRIVE_KEY if guest.type == "qemu" else LXC_VOLUME_KEY).fullmatch(key):
             config[key] = self._allocate(guest, config, key, value, default_storage)
         elif net:
-            config[key] = (_qemu_net if guest.type == "qemu" else _lxc_net)(value, _mac(guest.vmid, int(net.group(1))))
+            config[key] = (qemu_net if guest.type == "qemu" else lxc_net)(value, pve_mac(guest.vmid, int(net.group(1))))
         elif key == "tags":
             config[key] = unique_tags(value)
             if not config[key]:
                 del config[key]
         elif key == "vmgenid" and str(value) == "1":
-            config[key] = _uuid(time.monotonic_ns())
+            config[key] = make_uuid(time.monotonic_ns())
         else:
             config[key] = coerce(self.fake.schema.config_properties(guest.type), key, value)
 
@@ -151,17 +152,17 @@ class Endpoints(Reads):
         if not self._alive(guest):
             return
         config = stored_config(guest)
-        volume = _QEMU_DRIVE if guest.type == "qemu" else _LXC_VOLUME
+        volume = QEMU_DRIVE_KEY if guest.type == "qemu" else LXC_VOLUME_KEY
         for key in deletes:
             if key in config:  # PVE only warns about options that are not set
                 value = config.pop(key)
                 if volume.fullmatch(key) and not force:
-                    _detach(config, value)
+                    detach_volume(config, value)
         for key in sorted(values):
             old = config.get(key)
             self._store(guest, config, key, values[key])
-            if old is not None and volume.fullmatch(key) and _options(old)[0] != _options(config[key])[0]:
-                _detach(config, old)
+            if old is not None and volume.fullmatch(key) and split_property(old)[0] != split_property(config[key])[0]:
+                detach_volume(config, old)
         absorb(guest)
 
     def _deletes(self, kind, delete, revert, values):
@@ -169,7 +170,7 @@ class Endpoints(Reads):
         properties = self.fake.schema.config_properties(kind)
         reverted = split_list(revert)
         for key in reverted:
-            if _property_schema(properties, key) is None:
+            if property_schema(properties, key) is None:
                 self._param_error("revert", "unknown option '%s'" % key)
             if key in values:
                 self._param_error("delete", "you can't use '-%s' and -revert %s' at the same time" % (key, key))
@@ -180,7 +181,7 @@ class Endpoints(Reads):
                 self._param_error("delete", "you can't use '-%s' and -delete %s' at the same time" % (key, key))
             if key in reverted:
                 self._param_error("revert", "you can't use '-delete %s' and -revert %s' at the same time" % (key, key))
-            if _property_schema(properties, key) is None:
+            if property_schema(properties, key) is None:
                 self._param_error("delete", "unknown option '%s'" % key)
             deletes.append(key)
         return deletes
@@ -190,7 +191,7 @@ class Endpoints(Reads):
         """(the new size in bytes, None if unchanged; the problem or None) of a resize request."""
         if not config.get(disk):
             return None, "disk '%s' does not exist" % disk
-        options = _options(config[disk])[1]
+        options = split_property(config[disk])[1]
         if kind == "qemu" and options.get("media") == "cdrom":
             return None, "you can't resize a cdrom"
         current = parse_size(options.get("size", "0")) or 0
@@ -202,9 +203,9 @@ class Endpoints(Reads):
 
     def _set_size(self, guest, disk, size):
         if size is not None and self._alive(guest) and disk in guest.config:
-            head, options = _options(guest.config[disk])
+            head, options = split_property(guest.config[disk])
             options["size"] = format_size(size)
-            guest.config[disk] = _render(head, options, ("mp",) if guest.type == "lxc" else ())
+            guest.config[disk] = render_property(head, options, ("mp",) if guest.type == "lxc" else ())
             absorb(guest)
 
     def _clone_target(self, node, target, pool):
@@ -217,9 +218,9 @@ class Endpoints(Reads):
 
     def _shared(self, guest, storage=None):
         """Whether every volume of the guest (moved to ``storage`` if given) is on shared storage."""
-        for key in _volume_keys(guest.type, guest.config):
-            head = _options(guest.config[key])[0] or ""
-            if not _UNUSED.fullmatch(key) and ":" in head and (storage or head.partition(":")[0]) not in self.fake.shared_storages:
+        for key in volume_keys(guest.type, guest.config):
+            head = split_property(guest.config[key])[0] or ""
+            if not UNUSED_KEY.fullmatch(key) and ":" in head and (storage or head.partition(":")[0]) not in self.fake.shared_storages:
                 return False
         return True
 
@@ -233,11 +234,11 @@ class Endpoints(Reads):
                 volume = "%s:vm-%d-cloudinit" % (storage or source_storage, clone.vmid)
             elif full:
                 target = storage or source_storage
-                volume = "%s:vm-%d-disk-%d" % (target, clone.vmid, _free_disk(clone.config, clone.type, target, clone.vmid))
+                volume = "%s:vm-%d-disk-%d" % (target, clone.vmid, free_disk_number(clone.config, clone.type, target, clone.vmid))
             else:
                 volume = "%s:%s/vm-%d-disk-%d" % (source_storage, name.rsplit("/", 1)[-1], clone.vmid,
-                                                  _free_disk(clone.config, clone.type, source_storage, clone.vmid))
-            clone.config[key] = _render(volume, options, first)
+                                                  free_disk_number(clone.config, clone.type, source_storage, clone.vmid))
+            clone.config[key] = render_property(volume, options, first)
 
     def _destroy(self, guest, node, kind, problem, purge):
         """The destroy task: 'lock: destroyed' until it ends, then the guest is gone (from its pool too,
@@ -250,15 +251,15 @@ class Endpoints(Reads):
 
         def done():
             warnings = 0
-            for key in _volume_keys(guest.type, config):
-                storage, _sep, name = (_options(config[key])[0] or "").partition(":")
+            for key in volume_keys(guest.type, config):
+                storage, _sep, name = (split_property(config[key])[0] or "").partition(":")
                 prefix = "%s:%s/" % (storage, name.rsplit("/", 1)[-1])
                 if name.rsplit("/", 1)[-1].startswith("base-") and any(
                         prefix in str(value) for other in self.cluster.guests if other is not guest and other.config for value in other.config.values()):
                     warnings += 1
             self._remove(guest)
             guest.pool, guest.status = None, "stopped"
-            if _true(purge):
+            if is_true(purge):
                 self.fake.ha_resources.discard(guest.vmid)
                 self.fake.backup_jobs.discard(guest.vmid)
             return "WARNINGS: %d" % warnings if warnings else None
@@ -279,13 +280,13 @@ class Endpoints(Reads):
             guest = self.cluster.guest(vmid) if vmid.isdigit() else None
             if guest is None:
                 raise ApiError(500, "update pools failed: VM %s does not exist" % vmid)
-            if _true(params.get("delete")):
+            if is_true(params.get("delete")):
                 if guest.pool != poolid:
                     raise ApiError(500, "update pools failed: VM %s is not a pool member" % vmid)
                 moves.append((guest, None))
             elif guest.pool == poolid:
                 raise ApiError(500, "update pools failed: VM %s is already a pool member" % vmid)
-            elif guest.pool and not _true(params.get("allow-move")):
+            elif guest.pool and not is_true(params.get("allow-move")):
                 raise ApiError(500, "update pools failed: VM %s belongs already to pool '%s' and 'allow-move' is not set" % (vmid, guest.pool))
             else:
                 moves.append((guest, poolid))
@@ -305,18 +306,18 @@ class Endpoints(Reads):
         self._refuse_taken(vmid, "unable to create VM %s - " % vmid)
         values = {key: value for key, value in params.items() if key not in _QEMU_CREATE_ONLY}
         if "cdrom" in values:
-            values["ide2"] = _cdrom(values.pop("cdrom"))
+            values["ide2"] = cdrom_drive(values.pop("cdrom"))
         self._check_new_disks("qemu", values, storage)
-        guest = Guest(vmid=vmid, type="qemu", name=None, node=node, status="stopped", agent=False, template=_true(values.get("template")))
+        guest = Guest(vmid=vmid, type="qemu", name=None, node=node, status="stopped", agent=False, template=is_true(values.get("template")))
         guest.config = config = {}
         # Drives last, in sorted order as PVE allocates them; a template's disks are base volumes.
-        for key in sorted(values, key=lambda key: (bool(_QEMU_DRIVE.fullmatch(key)), key)):
+        for key in sorted(values, key=lambda key: (bool(QEMU_DRIVE_KEY.fullmatch(key)), key)):
             self._store(guest, config, key, values[key], storage)
-        config.setdefault("smbios1", "uuid=%s" % _uuid(time.monotonic_ns()))
-        config.setdefault("vmgenid", _uuid(time.monotonic_ns() + 1))
+        config.setdefault("smbios1", "uuid=%s" % make_uuid(time.monotonic_ns()))
+        config.setdefault("vmgenid", make_uuid(time.monotonic_ns() + 1))
         config["meta"] = "creation-qemu=10.1.2,ctime=%d" % time.time()
-        if "boot" not in config and _default_boot(config):
-            config["boot"] = _default_boot(config)
+        if "boot" not in config and default_boot(config):
+            config["boot"] = default_boot(config)
         config["lock"] = "create"
         absorb(guest)
         self.cluster.guests.append(guest)
@@ -326,15 +327,15 @@ class Endpoints(Reads):
         if guest.config.get("lock") == "create":
             del guest.config["lock"]
         guest.pool = pool or guest.pool
-        if _true(params.get("ha-managed")):
+        if is_true(params.get("ha-managed")):
             self.fake.ha_resources.add(guest.vmid)
-        if _true(params.get("start")):
+        if is_true(params.get("start")):
             self._start(guest)
 
     def _post_nodes_node_lxc(self, node, vmid, ostemplate, **params):
         self._node(node)
         vmid = int(vmid)
-        if _true(params.get("restore")):
+        if is_true(params.get("restore")):
             raise ApiError(501, "Method 'POST %s' with 'restore' not implemented by the fake" % self.path)
         self._refuse_taken(vmid)
         self._check_ssh_keys(params.get("ssh-public-keys"), encoded=False)
@@ -342,22 +343,22 @@ class Endpoints(Reads):
         self._check_pool(pool)
         values, mounts = {}, {}
         for key, value in params.items():
-            if _LXC_VOLUME.fullmatch(key):  # a bare size means the default storage
+            if LXC_VOLUME_KEY.fullmatch(key):  # a bare size means the default storage
                 mounts[key] = "%s:%s" % (storage, value) if re.fullmatch(r"\d+(\.\d+)?", str(value)) else value
-            elif key not in _LXC_CREATE_ONLY and not _UNUSED.fullmatch(key):
+            elif key not in _LXC_CREATE_ONLY and not UNUSED_KEY.fullmatch(key):
                 values[key] = value
         if mounts and "rootfs" not in mounts:
             raise ApiError(500, "mount points configured, but 'rootfs' not set - aborting")
         mounts.setdefault("rootfs", "%s:4" % storage)
-        guest = Guest(vmid=vmid, type="lxc", name=None, node=node, status="stopped", template=_true(values.get("template")))
+        guest = Guest(vmid=vmid, type="lxc", name=None, node=node, status="stopped", template=is_true(values.get("template")))
         guest.config = config = {}
         for key in sorted(values):
             self._store(guest, config, key, values[key])
         for key in sorted(mounts, key=lambda key: -1 if key == "rootfs" else int(key[2:])):
             config[key] = self._allocate(guest, config, key, mounts[key])
-        if _true(params.get("unprivileged", 1)):  # PVE 9 creates unprivileged containers unless told otherwise
+        if is_true(params.get("unprivileged", 1)):  # PVE 9 creates unprivileged containers unless told otherwise
             config["unprivileged"] = 1
-        for key, value in (("ostype", _ostype(ostemplate)), ("arch", "amd64"), ("hostname", "CT%d" % vmid), ("memory", 512), ("swap", 512)):
+        for key, value in (("ostype", lxc_ostype(ostemplate)), ("arch", "amd64"), ("hostname", "CT%d" % vmid), ("memory", 512), ("swap", 512)):
             config.setdefault(key, value)
         config["lock"] = "create"
         absorb(guest)
@@ -372,7 +373,7 @@ class Endpoints(Reads):
         self._check_lock(source)
         if params.get("snapname"):
             raise ApiError(500, "snapshot '%s' does not exist" % params["snapname"])
-        full = _true(params["full"]) if "full" in params else not source.template
+        full = is_true(params["full"]) if "full" in params else not source.template
         for name in ("storage", "format"):
             if name in params and not full:
                 raise ApiError(500, "parameter '%s' not allowed for linked clones" % name)
@@ -384,17 +385,17 @@ class Endpoints(Reads):
         clone.config = newconf = {}
         volumes = []
         for key in sorted(config):
-            value, net = config[key], _NET.fullmatch(key)
-            head, options = _options(value)
-            if key in ("template", "lock") or _UNUSED.fullmatch(key):
+            value, net = config[key], NET_KEY.fullmatch(key)
+            head, options = split_property(value)
+            if key in ("template", "lock") or UNUSED_KEY.fullmatch(key):
                 continue
             if net:  # a clone always gets new MAC addresses
-                newconf[key] = _qemu_net(value, _mac(newid, int(net.group(1))), new_mac=True)
-            elif _QEMU_DRIVE.fullmatch(key) and head and ":" in head and (options.get("media") != "cdrom" or head.endswith("-cloudinit")):
+                newconf[key] = qemu_net(value, pve_mac(newid, int(net.group(1))), new_mac=True)
+            elif QEMU_DRIVE_KEY.fullmatch(key) and head and ":" in head and (options.get("media") != "cdrom" or head.endswith("-cloudinit")):
                 copy = full or head.endswith("-cloudinit") or key == "tpmstate0"
                 if copy and key == "tpmstate0" and source.status == "running":
                     raise ApiError(500, "cannot clone TPM state while VM is running")
-                if not copy and not _is_base(head):
+                if not copy and not is_base_volume(head):
                     raise ApiError(500, "Linked clone feature is not supported for '%s' (%s)" % (head, key))
                 volumes.append((key, head, options, copy))
             else:
@@ -402,9 +403,9 @@ class Endpoints(Reads):
         newconf["name"] = params.get("name") or "Copy-of-VM-%s" % (config.get("name") or vmid)
         if params.get("description"):
             newconf["description"] = params["description"]
-        newconf["smbios1"] = _render(None, dict(_options(config.get("smbios1", ""))[1], uuid=_uuid(time.monotonic_ns())))
+        newconf["smbios1"] = render_property(None, dict(split_property(config.get("smbios1", ""))[1], uuid=make_uuid(time.monotonic_ns())))
         if "vmgenid" in newconf:
-            newconf["vmgenid"] = _uuid(time.monotonic_ns() + 1)
+            newconf["vmgenid"] = make_uuid(time.monotonic_ns() + 1)
         newconf["lock"] = "clone"
         self._clone_volumes(clone, volumes, storage)
         absorb(clone)
@@ -425,7 +426,7 @@ class Endpoints(Reads):
         config = stored_config(source)
         self._check_lock(source)
         self._refuse_taken(newid)
-        full = _true(params["full"]) if "full" in params else not source.template
+        full = is_true(params["full"]) if "full" in params else not source.template
         if storage is not None and not full:
             raise ApiError(500, "parameter 'storage' not allowed for linked clones")
         if params.get("snapname"):
@@ -434,20 +435,20 @@ class Endpoints(Reads):
         clone.config = newconf = {}
         volumes = []
         for key in sorted(config):
-            value, net = config[key], _NET.fullmatch(key)
-            if key in ("template", "lock") or _UNUSED.fullmatch(key):
+            value, net = config[key], NET_KEY.fullmatch(key)
+            if key in ("template", "lock") or UNUSED_KEY.fullmatch(key):
                 continue
-            if _LXC_VOLUME.fullmatch(key):
-                head, options = _options(value)
+            if LXC_VOLUME_KEY.fullmatch(key):
+                head, options = split_property(value)
                 if not head or ":" not in head:
                     raise ApiError(500, "unable to clone mountpoint '%s' (type %s)" % (key, "bind" if (head or "").startswith("/") else "device"))
                 if full and source.status == "running":
                     raise ApiError(500, "Cannot do full clones on a running container without snapshots")
-                if not full and not _is_base(head):
+                if not full and not is_base_volume(head):
                     raise ApiError(500, "Linked clone feature for '%s' is not available" % head)
                 volumes.append((key, head, options, full))
             elif net:
-                newconf[key] = _lxc_net(value, _mac(newid, int(net.group(1))), new_mac=True)
+                newconf[key] = lxc_net(value, pve_mac(newid, int(net.group(1))), new_mac=True)
             else:
                 newconf[key] = value
         if target and not self._shared(source, storage):
@@ -488,13 +489,13 @@ class Endpoints(Reads):
         if not params.get("delete") and not params.get("revert") and not values:
             raise ApiError(500, "no options specified")
         if "cdrom" in values:
-            values["ide2"] = _cdrom(values.pop("cdrom"))
+            values["ide2"] = cdrom_drive(values.pop("cdrom"))
         deletes = self._deletes("qemu", params.get("delete"), params.get("revert"), values)
         self._check_new_disks("qemu", values, None)
         if params.get("digest") and params["digest"] != config_digest(stored_config(guest)):
             raise ApiError(500, "checksum mismatch (file change by other user?)")
-        self._check_lock(guest, _true(params.get("skiplock")))
-        force = _true(params.get("force"))
+        self._check_lock(guest, is_true(params.get("skiplock")))
+        force = is_true(params.get("force"))
         if sync:
             self._apply(guest, deletes, values, force)
             return None
@@ -521,7 +522,7 @@ class Endpoints(Reads):
         for key in deletes:
             if key in ("memory", "rootfs"):
                 raise ApiError(500, "unable to delete required option '%s'" % key)
-        if "unprivileged" in values and _true(values["unprivileged"]) != _true(config.get("unprivileged")):
+        if "unprivileged" in values and is_true(values["unprivileged"]) != is_true(config.get("unprivileged")):
             raise ApiError(500, "unable to modify read-only option: 'unprivileged'")
         self._apply(guest, deletes, values)
 
@@ -532,7 +533,7 @@ class Endpoints(Reads):
         if digest and digest != config_digest(config):
             problem = "checksum mismatch (file change by other user?)"
         else:
-            problem = self._lock_problem(guest, _true(skiplock))
+            problem = self._lock_problem(guest, is_true(skiplock))
         if problem is None:
             new_size, problem = self._new_size("qemu", config, disk, size, "shrinking disks is not supported")
         return self._task(node, "resize", vmid, lambda: self._set_size(guest, disk, new_size), failure=problem)
@@ -550,30 +551,30 @@ class Endpoints(Reads):
 
     def _post_nodes_node_qemu_vmid_status_start(self, node, vmid, skiplock=None, **_ignored):
         guest = self._guest(node, vmid, "qemu")
-        problem = "you can't start a vm if it's a template" if guest.template and not _true(skiplock) else None
-        problem = problem or self._lock_problem(guest, _true(skiplock)) or ("VM %s already running" % vmid if guest.status == "running" else None)
+        problem = "you can't start a vm if it's a template" if guest.template and not is_true(skiplock) else None
+        problem = problem or self._lock_problem(guest, is_true(skiplock)) or ("VM %s already running" % vmid if guest.status == "running" else None)
         return self._task(node, "qmstart", vmid, lambda: self._start(guest), failure=problem)
 
     def _post_nodes_node_qemu_vmid_status_stop(self, node, vmid, skiplock=None, **_ignored):
         guest = self._guest(node, vmid, "qemu")  # stopping a stopped VM is a successful no-op
-        return self._task(node, "qmstop", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, _true(skiplock)))
+        return self._task(node, "qmstop", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, is_true(skiplock)))
 
     def _post_nodes_node_qemu_vmid_status_shutdown(self, node, vmid, skiplock=None, **_ignored):
         guest = self._guest(node, vmid, "qemu")
-        return self._task(node, "qmshutdown", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, _true(skiplock)))
+        return self._task(node, "qmshutdown", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, is_true(skiplock)))
 
     def _post_nodes_node_lxc_vmid_status_start(self, node, vmid, skiplock=None, debug=None):  # pylint: disable=unused-argument
         guest = self._guest(node, vmid, "lxc")
         if guest.status == "running":
             raise ApiError(500, "CT %s already running" % vmid)
-        problem = "you can't start a CT if it's a template" if guest.template else self._lock_problem(guest, _true(skiplock), ("mounted",))
+        problem = "you can't start a CT if it's a template" if guest.template else self._lock_problem(guest, is_true(skiplock), ("mounted",))
         return self._task(node, "vzstart", vmid, lambda: self._start(guest), failure=problem)
 
     def _post_nodes_node_lxc_vmid_status_stop(self, node, vmid, skiplock=None, **_ignored):
         guest = self._guest(node, vmid, "lxc")
         if guest.status != "running":
             raise ApiError(500, "CT %s not running" % vmid)
-        return self._task(node, "vzstop", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, _true(skiplock), ("mounted",)))
+        return self._task(node, "vzstop", vmid, lambda: self._stop(guest), failure=self._lock_problem(guest, is_true(skiplock), ("mounted",)))
 
     def _post_nodes_node_lxc_vmid_status_shutdown(self, node, vmid, **_ignored):
         guest = self._guest(node, vmid, "lxc")
@@ -583,21 +584,21 @@ class Endpoints(Reads):
 
     def _delete_nodes_node_qemu_vmid(self, node, vmid, purge=None, skiplock=None, **_ignored):
         guest = self._guest(node, vmid, "qemu")
-        if _true(stored_config(guest).get("protection")):
+        if is_true(stored_config(guest).get("protection")):
             raise ApiError(500, "can't remove VM %s - protection mode enabled" % vmid)
-        if guest.vmid in self.fake.ha_resources and not _true(purge):
+        if guest.vmid in self.fake.ha_resources and not is_true(purge):
             raise ApiError(500, "unable to remove VM %s - used in HA resources and purge parameter not set." % vmid)
         if guest.status == "running":
             raise ApiError(500, "VM %s is running - destroy failed" % vmid)
-        return self._destroy(guest, node, "qmdestroy", self._lock_problem(guest, _true(skiplock)), purge)
+        return self._destroy(guest, node, "qmdestroy", self._lock_problem(guest, is_true(skiplock)), purge)
 
     def _delete_nodes_node_lxc_vmid(self, node, vmid, force=None, purge=None, **_ignored):
         guest = self._guest(node, vmid, "lxc")
-        if _true(stored_config(guest).get("protection")):
+        if is_true(stored_config(guest).get("protection")):
             raise ApiError(500, "can't remove CT %s - protection mode enabled" % vmid)
         self._check_lock(guest)
-        if guest.vmid in self.fake.ha_resources and not _true(purge):
+        if guest.vmid in self.fake.ha_resources and not is_true(purge):
             raise ApiError(500, "unable to remove CT %s - used in HA resources and purge parameter not set." % vmid)
-        if guest.status == "running" and not _true(force):
+        if guest.status == "running" and not is_true(force):
             raise ApiError(500, "unable to destroy CT %s - container is running" % vmid)
         return self._destroy(guest, node, "vzdestroy", None, purge)
