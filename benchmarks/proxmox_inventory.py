@@ -1,6 +1,6 @@
 """Inventory of a 1000-guest Proxmox VE cluster: homelab.stack.proxmox versus community.proxmox.
 
-The fake Proxmox VE API of the tests (tests/fakes/pve.py, checked against the PVE 9.1 API
+The fake Proxmox VE API of the tests (tests/fakes/pve/, checked against the PVE 9.1 API
 schema) serves a cluster of 1000 guests on 10 nodes: 70 % running, 40 % containers, the
 QEMU guest agent enabled in every VM, 20 ms per request like a real cluster over a LAN.
 Each plugin then runs once as `ansible-inventory --list`, as a user would:

@@ -1,6 +1,14 @@
-"""A module's options as AnsibleModule would see them, for unit tests of its pure logic."""
+"""A plugin's options as Ansible would give them, for unit tests of its pure logic: a module's
+as AnsibleModule sees them, an inventory plugin's as its configuration file sets them."""
 
 import pytest
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core before 2.19 has no template trust: every string is a template
+
+    def trust_as_template(value):
+        return value
 
 
 class SpecCaptured(Exception):
@@ -25,3 +33,14 @@ def options_of(spec, **given):
     assert not unknown, "not options of the module: %s" % unknown
     params.update(given)
     return params
+
+
+def trusted(value):
+    """Mark the strings of an option as trusted templates, as Ansible does for a configuration file."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return value

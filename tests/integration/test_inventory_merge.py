@@ -2,17 +2,13 @@
 one host, with the variables of both (the shared naming rule at work)."""
 
 import json
-import os
-import pathlib
-import subprocess
 
 import pytest
 
+from ansible_run import ansible_inventory
 from fakes import plain
 from fakes.pve import TOKEN_NAME, TOKEN_SECRET, USER, FakePVE, Guest, guest_interfaces, make_cluster
 from fakes.tailscale import API_KEY, FakeTailscale, make_device
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -36,10 +32,7 @@ def sources(tmp_path):
 
 
 def inventory(directory, *args):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PROXMOX_", "TAILSCALE_"))}
-    env["ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"] = "1"
-    result = subprocess.run(["ansible-inventory", "-i", str(directory), *args], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = ansible_inventory(directory, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

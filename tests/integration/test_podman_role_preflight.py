@@ -6,34 +6,22 @@ stand-in `podman` first on PATH, so each case is exact and nothing here can be a
 
 import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-FAKE = pathlib.Path(__file__).resolve().parent / "fake_podman"
+import ansible_run
 
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: homelab.stack.podman
-"""
+FAKE = pathlib.Path(__file__).resolve().parents[1] / "fakes" / "podman_cli"
 
 
-def run_role(tmp_path, extra_vars="", **fake):
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(PLAY)
+def run_with_podman(tmp_path, extra_vars="", **fake):
+    """Apply the role in check mode with the stand-in podman set up by ``fake``; (the completed
+    process with stderr added to stdout, the podman calls)."""
     calls = tmp_path / "podman-calls.log"
-    env = dict(os.environ, PATH=f"{FAKE}:{os.environ['PATH']}", FAKE_PODMAN_LOG=str(calls))
+    env = dict(PATH=f"{FAKE}:{os.environ['PATH']}", FAKE_PODMAN_LOG=str(calls))
     env.update({f"FAKE_PODMAN_{k.upper()}": str(v) for k, v in fake.items()})
-    args = ["ansible-playbook", "--check", "-i", "localhost,", str(playbook),
-            "-e", f"ansible_python_interpreter={sys.executable}"]
-    if extra_vars:
-        args += ["-e", extra_vars]
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = ansible_run.run_role("homelab.stack.podman", tmp_path, extra_vars=[extra_vars] if extra_vars else [],
+                                  check=True, env=env)
     called = calls.read_text().splitlines() if calls.exists() else []
     # Ansible prints task errors on stderr: tests read both as one text.
     result.stdout += result.stderr
@@ -41,7 +29,7 @@ def run_role(tmp_path, extra_vars="", **fake):
 
 
 def test_old_podman_is_refused_with_both_versions(tmp_path):
-    result, called = run_role(tmp_path, version="4.3.1")
+    result, called = run_with_podman(tmp_path, version="4.3.1")
     assert result.returncode != 0
     assert "Podman 4.3.1 found on localhost" in result.stdout
     assert "Podman 4.4 or newer is" in result.stdout
@@ -51,14 +39,14 @@ def test_old_podman_is_refused_with_both_versions(tmp_path):
 
 
 def test_current_podman_passes_preflight(tmp_path):
-    result, called = run_role(tmp_path, version="5.4.2", extra_vars="podman_manage_packages=false")
+    result, called = run_with_podman(tmp_path, version="5.4.2", extra_vars="podman_manage_packages=false")
     assert "Require a Podman with Quadlet, at least 4.4" in result.stdout
     assert "found on localhost" not in result.stdout
     assert called[:3] == ["--version", "--version", "info --format json"]
 
 
 def test_storage_driver_change_with_data_is_refused(tmp_path):
-    result, _calls = run_role(tmp_path, version="5.4.2", driver="vfs", images=3, containers=1)
+    result, _calls = run_with_podman(tmp_path, version="5.4.2", driver="vfs", images=3, containers=1)
     assert result.returncode != 0
     assert "podman_storage_driver is overlay" in result.stdout
     assert "3 images and 1" in result.stdout
@@ -67,7 +55,7 @@ def test_storage_driver_change_with_data_is_refused(tmp_path):
 
 
 def test_storage_driver_change_on_an_empty_store_is_allowed(tmp_path):
-    result, _calls = run_role(tmp_path, version="5.4.2", driver="vfs", images=0, containers=0)
+    result, _calls = run_with_podman(tmp_path, version="5.4.2", driver="vfs", images=0, containers=0)
     assert "Refuse a storage driver change" in result.stdout
     assert "podman system reset" not in result.stdout
 
@@ -85,7 +73,7 @@ def test_storage_driver_change_on_an_empty_store_is_allowed(tmp_path):
     ],
 )
 def test_bad_input_is_refused_before_any_task(tmp_path, extra_vars, message):
-    result, called = run_role(tmp_path, extra_vars=extra_vars)
+    result, called = run_with_podman(tmp_path, extra_vars=extra_vars)
     assert result.returncode != 0
     assert message in result.stdout
     assert called == [], "no task may run before the inputs are valid"

@@ -9,14 +9,11 @@ writes nothing" are measured, not assumed.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
+from ansible_run import run_module
 from fakes.pve import TOKEN_SECRET, USER, FakePVE, make_cluster
 
 TEMPLATE = 104  # make_cluster(guests=4, templates=2): 104 is the QEMU template tpl-debian-0, 105 the LXC one
@@ -42,14 +39,9 @@ def pve_fixture():
 def run(pve, check=False, **args):
     """Run the module once through Ansible; returns its result (a dict with ``failed`` on failure)."""
     args = dict({"url": pve.url, "user": USER, "token_id": "inventory", "token_secret": TOKEN_SECRET, "timeout": 20}, **args)
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    command = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "--diff", "-e", f"ansible_python_interpreter={sys.executable}",
-               "-m", "homelab.stack.proxmox_guest", "-a", json.dumps(args)]
-    if check:
-        command.append("--check")
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
+    result, completed = run_module("homelab.stack.proxmox_guest", args, check=check, timeout=180)
     assert TOKEN_SECRET not in completed.stdout + completed.stderr
-    return json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    return result
 
 
 def ok(result):

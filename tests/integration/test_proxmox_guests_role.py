@@ -9,25 +9,16 @@ guests' SSH is a banner server on 127.0.0.1 that the test starts when it wants.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 
 import pytest
 
+import ansible_run
 from fakes.pve import TOKEN_SECRET, USER, FakePVE, make_cluster
 
 TEMPLATE = 104  # make_cluster(guests=4, templates=2): the QEMU template tpl-debian-0
 OSTEMPLATE = "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst"
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: homelab.stack.proxmox_guests
-"""
 APPLY = "Create, change, start or remove each guest"
 WAIT = "Wait until new guests answer SSH"
 
@@ -101,16 +92,10 @@ def guests(port):
 
 def run_role(tmp_path, pve, guest_list, check=False, **variables):
     """Apply the role once; returns (json callback output, stdout + stderr, return code)."""
-    (tmp_path / "play.yml").write_text(PLAY)
     api = {"url": pve.url, "user": USER, "token_id": "inventory", "token_secret": TOKEN_SECRET}
-    (tmp_path / "vars.json").write_text(json.dumps(dict({"proxmox_guests_list": guest_list, "proxmox_guests_api": api,
-                                                         "proxmox_guests_timeout": 20}, **variables)))
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    command = ["ansible-playbook", "-i", "localhost,", str(tmp_path / "play.yml"), "-e", f"ansible_python_interpreter={sys.executable}",
-               "-e", f"@{tmp_path / 'vars.json'}"]
-    if check:
-        command.append("--check")
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
+    completed = ansible_run.run_role("homelab.stack.proxmox_guests", tmp_path, dict({
+        "proxmox_guests_list": guest_list, "proxmox_guests_api": api, "proxmox_guests_timeout": 20}, **variables),
+        check=check, json_output=True, timeout=180)
     output = completed.stdout + completed.stderr
     assert TOKEN_SECRET not in output
     return json.loads(completed.stdout), output, completed.returncode

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -35,7 +33,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
     ProxmoxConnectionError,
     ProxmoxError,
 )
-from fakes import plain
+from ansible_run import ansible_inventory, inventory_manager, listed
 from fakes.pve import PASSWORD, TOKEN_SECRET, USER, FakePVE, Schema, check_returns, make_cluster
 
 AGENT = r"/nodes/[^/]+/qemu/\d+/agent/network-get-interfaces"
@@ -119,42 +117,10 @@ def warnings(monkeypatch):
     return seen
 
 
-# Ansible's Python API (InventoryManager) runs in a fresh interpreter, where the plugin
-# loader finds homelab.stack.proxmox by name as in ansible-playbook (see load_plugin).
-PYTHON_API = """
-import json, sys
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-
-init_plugin_loader()
-manager = InventoryManager(loader=DataLoader(), sources=[sys.argv[1]])
-print(json.dumps({
-    "hosts": {host.name: host.get_vars() for host in manager.get_hosts()},
-    "groups": {name: sorted(host.name for host in group.get_hosts()) for name, group in manager.groups.items()},
-}, default=str))
-"""
-
-
 def python_api(source):
     """{"hosts": {name: vars}, "groups": {name: [hosts]}} from InventoryManager over the source."""
-    result = subprocess.run([sys.executable, "-c", PYTHON_API, str(source)], capture_output=True, text=True, timeout=300,
-                            check=False, env=dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true"))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def ansible_inventory(source, *args, **env):
-    environment = dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true", **env)
-    environment = {key: value for key, value in environment.items() if not key.startswith("PROXMOX_")}
-    return subprocess.run(["ansible-inventory", "-i", str(source)] + list(args or ["--list"]), env=environment,
-                          capture_output=True, text=True, timeout=300, check=False)
-
-
-def listed(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return plain(json.loads(result.stdout))
+    inventory = inventory_manager(source, env=dict(os.environ, ANSIBLE_INVENTORY_ENABLED="auto", ANSIBLE_INVENTORY_UNPARSED_FAILED="true"))
+    return {"hosts": {name: host["vars"] for name, host in inventory["hosts"].items()}, "groups": inventory["groups"]}
 
 
 def statuses(pve):

@@ -4,12 +4,10 @@ Quadlet generator (taken from the lab image) in a scratch unit directory."""
 import json
 import os
 import pathlib
-import subprocess
-import sys
-import tempfile
 
 import pytest
 
+from ansible_run import run_module
 from quadlet_generator import GENERATOR, ensure_generator
 
 
@@ -36,20 +34,7 @@ def quadlet(unit_dir, check=False, env_update=None, **args):
     args.setdefault("path", str(unit_dir))
     args.setdefault("quadlet_executable", str(GENERATOR))
     args.setdefault("daemon_reload", False)  # this machine's systemd is not ours to reload
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               **(env_update or {}))
-    # A playbook file rather than `ansible -a`, so that a megabyte of options fits.
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [{"homelab.stack.quadlet": args}]}]
-    with tempfile.NamedTemporaryFile("w", suffix=".yml") as playbook:
-        json.dump(play, playbook)
-        playbook.flush()
-        command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "--diff",
-                   "-e", f"ansible_python_interpreter={sys.executable}", playbook.name]
-        if check:
-            command.append("--check")
-        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
-    output = json.loads(run.stdout)
-    result = output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    result, _completed = run_module("homelab.stack.quadlet", args, check=check, env=env_update)
     return result, bool(result.get("failed"))
 
 
@@ -257,7 +242,7 @@ def test_removal_stops_only_the_service_made_from_this_file(tmp_path, source, st
     log = tmp_path / "systemctl.log"
     sources = {"own": str(units / "sshd.container"), "elsewhere": "/etc/containers/systemd/sshd.container",
                "none": ""}
-    fake = pathlib.Path(__file__).resolve().parent / "fake_systemctl"
+    fake = pathlib.Path(__file__).resolve().parents[1] / "fakes" / "systemctl_cli"
     result, failed = quadlet(units, name="sshd", state="absent",
                              env_update={"PATH": "%s:%s" % (fake, os.environ["PATH"]),
                                          "FAKE_SYSTEMCTL_LOG": str(log), "FAKE_SYSTEMCTL_SOURCE": sources[source]})

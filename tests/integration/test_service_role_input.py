@@ -4,31 +4,14 @@ Runs the role against this machine over the local connection in check mode; a ba
 catalog must stop it at the validation task with the filter's message.
 """
 
-import json
-import pathlib
-import subprocess
-import sys
-
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-PLAY = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: homelab.stack.service
-"""
+import ansible_run
 
 
-def run_role(tmp_path, services):
-    (tmp_path / "play.yml").write_text(PLAY)
-    (tmp_path / "vars.json").write_text(json.dumps({"homelab_services": services}))
-    result = subprocess.run(
-        ["ansible-playbook", "--check", "-i", "localhost,", str(tmp_path / "play.yml"),
-         "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"@{tmp_path / 'vars.json'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+def apply_catalog(tmp_path, services):
+    """Apply the role in check mode with this catalog; (return code, stdout and stderr)."""
+    result = ansible_run.run_role("homelab.stack.service", tmp_path, {"homelab_services": services}, check=True)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -49,7 +32,7 @@ GOOD = {"name": "web", "host": "localhost", "image": "localhost/app:1"}
     ],
 )
 def test_bad_catalog_fails_at_validation(tmp_path, services, message):
-    returncode, output = run_role(tmp_path, services)
+    returncode, output = apply_catalog(tmp_path, services)
     assert returncode != 0
     assert message in output
     # Nothing after validation ran: no secret, unit or service task.
@@ -59,6 +42,6 @@ def test_bad_catalog_fails_at_validation(tmp_path, services, message):
 
 def test_secret_values_stay_out_of_the_output(tmp_path):
     services = [dict(GOOD, secrets={"TOKEN": "very-secret-value"}), {"name": "web", "host": "localhost"}]
-    returncode, output = run_role(tmp_path, services)
+    returncode, output = apply_catalog(tmp_path, services)
     assert returncode != 0
     assert "very-secret-value" not in output

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from ansible_collections.homelab.stack.plugins.module_utils.tailscale import TailscaleAuthError, TailscaleClient, TailscaleError
+from ansible_run import ansible_inventory, clean_env, inventory_manager, listed
 from fakes import plain
 from fakes.tailscale import (API_KEY, DEVICE_FIELDS, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, FakeTailscale, make_device,
                              sample_tailnet)
@@ -45,30 +46,10 @@ def documented_device():
     return json.loads("\n".join(line for line in block.splitlines() if not line.strip().startswith("//")))
 
 
-def clean_env(**extra):
-    """The test environment without any real Tailscale settings, plus ``extra``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TAILSCALE_")}
-    # A source that fails must fail the command, not just warn.
-    env["ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED"] = "1"
-    env.update(extra)
-    return env
-
-
 def write_config(directory, name="lab.tailscale.yml", **options):
     path = directory / name
     path.write_text(json.dumps(dict({"plugin": "homelab.stack.tailscale"}, **options), indent=2))
     return path
-
-
-def ansible_inventory(source, *args, env=None):
-    command = ["ansible-inventory", "-i", str(source)] + list(args or ["--list"])
-    return subprocess.run(command, env=env or clean_env(), capture_output=True, text=True, timeout=120, check=False)
-
-
-def listed(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return plain(json.loads(result.stdout))
 
 
 def members(inventory, group):
@@ -547,31 +528,11 @@ def test_tailscale_device_merges_into_the_static_host(api, tmp_path):
     assert "jove" in members(inventory, "site_a") & members(inventory, "tailscale_tag_server")
 
 
-# Ansible's Python API (InventoryManager) in a fresh interpreter: Ansible's plugin loader
-# cannot load collection plugins in a process that already imported the collection as
-# plain packages, as this test module does.
-
-PYTHON_API = """
-import json, sys
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-
-init_plugin_loader()
-manager = InventoryManager(loader=DataLoader(), sources=[sys.argv[1]])
-print(json.dumps({
-    "hosts": {host.name: sorted(group.name for group in host.get_groups()) for host in manager.get_hosts()},
-    "jove": {key: value for key, value in manager.get_host("jove").get_vars().items() if key.startswith("tailscale_")},
-}, default=str))
-"""
-
-
 def test_python_api_inventory_manager(api, tmp_path):
     source = write_config(tmp_path, api_url=api.url, api_key=API_KEY)
-    result = subprocess.run([sys.executable, "-c", PYTHON_API, str(source)], env=clean_env(), capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+    inventory = inventory_manager(source)
+    answer = {"hosts": {name: host["groups"] for name, host in inventory["hosts"].items()},
+              "jove": {key: value for key, value in inventory["hosts"]["jove"]["vars"].items() if key.startswith("tailscale_")}}
     assert set(answer["hosts"]) == DEFAULT_HOSTS
     assert answer["hosts"]["jove"] == ["all", "tailscale_online", "tailscale_os_linux", "tailscale_tag_server", "tailscale_tag_site_a"]
     assert answer["jove"]["tailscale_tags"] == ["server", "site-a"]

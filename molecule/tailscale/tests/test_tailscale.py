@@ -1,5 +1,5 @@
 """Verify roles/tailscale on a lab host: real apt install from a signed repository, the
-fake tailscale CLI (tests/integration/fake_tailscale_cli) standing in for Tailscale."""
+fake tailscale CLI (tests/fakes/tailscale_cli) standing in for Tailscale."""
 
 import json
 

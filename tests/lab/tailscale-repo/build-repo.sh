@@ -7,7 +7,7 @@
 #   OUTDIR/DISTRO/dists/CODENAME/main/binary-ARCH/Packages
 #   OUTDIR/DISTRO/pool/main/t/tailscale/tailscale_VERSION_all.deb
 #
-# The tailscale package holds the repository's fake CLI (tests/integration/fake_tailscale_cli)
+# The tailscale package holds the repository's fake CLI (tests/fakes/tailscale_cli)
 # and a stub tailscaled service. Its maintainer scripts do not enable the service (the real
 # package does): the role has to. The key is thrown away with its temporary GnuPG home.
 # Needs only gpg, dpkg-deb and coreutils.
@@ -17,7 +17,7 @@ set -euo pipefail
 [ "$#" -eq 4 ] || { echo "usage: $0 OUTDIR DISTRO CODENAME ARCH" >&2; exit 2; }
 out="$1" distro="$2" codename="$3" arch="$4"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-fake="$here/../../integration/fake_tailscale_cli/fake_tailscale.py"
+fake="$here/../../fakes/tailscale_cli/fake_tailscale.py"
 version="1.76.1-fake1"
 
 work="$(mktemp -d)"

@@ -23,6 +23,7 @@ from ansible_collections.homelab.stack.plugins.filter import host_units as host_
 from ansible_collections.homelab.stack.plugins.filter import routes as routes_plugin
 from ansible_collections.homelab.stack.plugins.filter import scrape_targets as scrape_targets_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
+from catalog_entry import svc
 
 # Every filter plugin of the collection, and the doc fragments they extend.
 PLUGINS = {
@@ -52,13 +53,6 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
 # Filters that return one document rather than a list.
 DOCUMENT_FILTERS = ("traefik_config", "traefik_static", "platform_service", "mesh_addresses", "cloudflared_config")
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
-
-
-def svc(name="web", **fields):
-    """A minimal valid service entry with ``fields`` added."""
-    entry = {"name": name, "host": "jove", "image": "docker.io/library/nginx:1.27"}
-    entry.update(fields)
-    return entry
 
 
 def one(**fields):

@@ -9,15 +9,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_units, normalise_catalog
+from catalog_entry import svc
 
 HOSTS = ["jove", "kronos"]
 INJECTION = "x\0[Service]\0ExecStartPre=/bin/touch /tmp/pwned\0[X-Container]\0Y="
 UNSAFE = ["\0", "\x01", "\x0b", "\x0c", "\x1b", "\x1c", "\x1d", "\x1e", "\x1f", "\x7f", "\x85", "\x9f",
           "\u2028", "\u2029", "\ud800"]
-
-
-def svc(name="web", **fields):
-    return {"name": name, "host": "jove", "image": "localhost/app:1", **fields}
 
 
 def error(*services):

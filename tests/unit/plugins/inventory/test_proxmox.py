@@ -29,12 +29,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.proxmox import (
     normalise_url,
 )
 
-try:
-    from ansible.template import trust_as_template
-except ImportError:  # ansible-core before 2.19 has no template trust: every string is a template
-
-    def trust_as_template(value):
-        return value
+from module_options import trusted
 
 
 # Tags
@@ -223,8 +218,8 @@ def plugin():
 def populate(plugin, **options):
     """Build the inventory from RESOURCES and STATUS with these options (as the YAML file would set them)."""
     for name in ("compose", "groups"):
-        options[name] = {key: trust_as_template(value) for key, value in options.get(name, {}).items()}
-    options["keyed_groups"] = [dict(entry, key=trust_as_template(entry["key"])) for entry in options.get("keyed_groups", [])]
+        options[name] = trusted(options.get(name, {}))
+    options["keyed_groups"] = [dict(entry, key=trusted(entry["key"])) for entry in options.get("keyed_groups", [])]
     plugin._options = dict(DEFAULT_OPTIONS, **options)  # pylint: disable=protected-access
     snapshot = {"resources": RESOURCES, "status": STATUS, "addresses": {"qemu/101": ["10.20.0.101", "100.64.0.101", "fe80::1"]}}
     plugin._populate(snapshot, parse_networks(plugin.get_option("ansible_host_preference")))  # pylint: disable=protected-access

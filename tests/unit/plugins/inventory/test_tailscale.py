@@ -19,12 +19,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible_collections.homelab.stack.plugins.inventory import tailscale as plugin_module
 from ansible_collections.homelab.stack.plugins.plugin_utils import hostnames
 
-try:
-    from ansible.template import trust_as_template
-except ImportError:  # ansible-core before 2.19 has no template trust: every string is a template
-
-    def trust_as_template(value):
-        return value
+from module_options import trusted
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures"
 NOW = datetime.datetime(2024, 7, 12, 8, 15, 0, tzinfo=datetime.timezone.utc)
@@ -286,17 +281,6 @@ def test_group_names():
 
 CONSTRUCTED_DEFAULTS = {"strict": False, "compose": {}, "groups": {}, "keyed_groups": [], "use_extra_vars": False,
                         "leading_separator": True, "cache": False}
-
-
-def trusted(value):
-    """Mark the strings of an option as trusted templates, as Ansible does for a configuration file."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [trusted(item) for item in value]
-    return value
 
 
 def make_plugin(**options):

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The write side of the fake Proxmox VE API (tests/fakes/pve.py).
+"""The write side of the fake Proxmox VE API (tests/fakes/pve/).
 
 Creating, cloning, configuring, resizing, starting and destroying guests keep PVE's
 semantics: task UPIDs whose effect lands when the task ends, config digests, locks while a

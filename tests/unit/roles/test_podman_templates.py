@@ -7,7 +7,7 @@ import jinja2
 import pytest
 import yaml
 
-ROLE = pathlib.Path(__file__).resolve().parents[2] / "roles" / "podman"
+ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "podman"
 
 
 def render(template, **overrides):
