@@ -12,18 +12,20 @@ class Fault:
     still takes (``remaining``; None: every one) and the paths it takes (``path``, a regex that
     must match the whole path; None: every path)."""
 
-    def __init__(self, kind, times, path, status=500, message=None, retry_after=None, seconds=0.0):
+    def __init__(self, kind, times, path, status=500, message=None, retry_after=None, seconds=0.0, method=None):
         self.kind = kind
         self.remaining = times
         self.path = re.compile(path) if path is not None else None
+        self.method = method
         self.status = status
         self.message = message
         self.retry_after = retry_after
         self.seconds = seconds
 
-    def takes(self, path):
+    def takes(self, path, method=None):
         """Whether this fault answers a request to ``path`` now (it still has requests to take)."""
-        return (self.remaining is None or self.remaining > 0) and (self.path is None or self.path.fullmatch(path))
+        return ((self.remaining is None or self.remaining > 0) and (self.path is None or self.path.fullmatch(path))
+                and (self.method is None or self.method == method))
 
 
 class FakeServer:
@@ -106,18 +108,19 @@ class FakeServer:
 
     # Faults: ``times`` requests (default ``fault_times``) to paths matching the regex ``path``
 
-    def fail(self, status=500, times=..., path=None, message=None, retry_after=None):
+    def fail(self, status=500, times=..., path=None, message=None, retry_after=None, method=None):
         """Answer with HTTP ``status``, the fake's error body (with ``message`` if given) and, if
-        given, a Retry-After header."""
-        self._add(Fault("status", times, path, status=status, message=message, retry_after=retry_after))
+        given, a Retry-After header; ``method`` limits it to requests with that method."""
+        self._add(Fault("status", times, path, status=status, message=message, retry_after=retry_after, method=method))
 
     def malformed(self, times=..., path=None):
         """Answer with HTTP 200 and a body that is not valid JSON."""
         self._add(Fault("malformed", times, path, status=200))
 
-    def hang(self, times=..., path=None, seconds=None):
+    def hang(self, times=..., path=None, seconds=None, method=None):
         """Say nothing for ``seconds`` (default ``hang_seconds``) or until stop; what follows is the fake's choice."""
-        self._add(Fault("hang", times, path, status=200, seconds=self.hang_seconds if seconds is None else seconds))
+        self._add(Fault("hang", times, path, status=200, seconds=self.hang_seconds if seconds is None else seconds,
+                        method=method))
 
     def _add(self, fault):
         if fault.remaining is ...:
@@ -125,11 +128,11 @@ class FakeServer:
         with self._lock:
             self._faults.append(fault)
 
-    def take_fault(self, path):
-        """The fault to play for a request to ``path``, if one is pending (it takes one request)."""
+    def take_fault(self, path, method=None):
+        """The fault to play for a ``method`` request to ``path``, if one is pending (it takes one request)."""
         with self._lock:
             for fault in self._faults:
-                if fault.takes(path):
+                if fault.takes(path, method):
                     if fault.remaining is not None:
                         fault.remaining -= 1
                     return fault
@@ -142,6 +145,9 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     fake = None
     protocol_version = "HTTP/1.1"  # keep-alive, as the real services
+    # Headers and body go out as two writes: without this every keep-alive answer waits
+    # for the client's delayed ACK (about 40 ms), and latency figures would be wrong.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Quiet."""

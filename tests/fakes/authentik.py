@@ -36,10 +36,9 @@ import pathlib
 import secrets
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakes import FakeServer
+from fakes import FakeHandler, FakeServer
 from fakes.openapi import Contract
 
 CONTRACT_PATH = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "authentik" / "authentik-openapi-subset.yml"
@@ -129,15 +128,12 @@ class FakeAuthentik(FakeServer):
         self.token = token
         self.read_only_tokens = set(read_only_tokens)
         self.max_page_size = max_page_size
+        super().__init__()
         self.store = {store: {} for store, _lookup in COLLECTIONS.values()}
         self.next_provider_pk = 1
-        self.requests = []
         self.contract_violations = []
-        self._faults = []
+        # Re-entrant: an answer is computed under the lock, and it adds objects.
         self._lock = threading.RLock()
-        self.stopping = threading.Event()
-        self._server = None
-        self._thread = None
         self.seed()
 
     # Seed: the objects a fresh Authentik 2026.2 has that the modules use. Names and slugs
@@ -178,37 +174,12 @@ class FakeAuthentik(FakeServer):
             self.store[store][str(obj["pk"])] = obj
         return obj
 
-    # Test controls (kept apart so that they can move onto FakeServer)
-
-    def fail(self, status=500, times=1, method=None, path=None):
-        """Answer the next ``times`` matching requests with ``status`` and a ``detail``."""
-        self._faults.append({"kind": "status", "status": status, "times": times, "method": method, "path": path})
-
-    def hang(self, times=1, method=None, path=None, seconds=30.0):
-        """Say nothing to the next matching requests for ``seconds`` (or until stop)."""
-        self._faults.append({"kind": "hang", "seconds": seconds, "times": times, "method": method, "path": path})
-
-    def take_fault(self, method, path):
-        with self._lock:
-            for fault in self._faults:
-                if fault["times"] > 0 and fault["method"] in (None, method) and fault["path"] in (None, path):
-                    fault["times"] -= 1
-                    return fault
-        return None
-
-    def record(self, entry):
-        with self._lock:
-            self.requests.append(entry)
+    # Test controls: recording and faults come from FakeServer (a fault may name a method).
 
     def writes(self):
         """The write requests received (method, path and body of each)."""
         with self._lock:
             return [entry for entry in self.requests if entry["method"] in WRITE_METHODS]
-
-    def reset(self):
-        """Forget the recorded requests (the state stays)."""
-        with self._lock:
-            self.requests.clear()
 
     # Lookups for tests
 
@@ -288,47 +259,26 @@ class FakeAuthentik(FakeServer):
         return dict(obj)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FakeHandler):
     """Routes one request; ``fake`` is set on the per-server subclass."""
 
-    fake = None
-    protocol_version = "HTTP/1.1"
     server_version = "fake-authentik/1"
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        """Quiet: the tests look at ``fake.requests`` instead."""
-
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
-    def do_PUT(self):
-        self._handle()
-
-    def do_PATCH(self):
-        self._handle()
-
-    def do_DELETE(self):
-        self._handle()
-
-    def _handle(self):
+    def handle_request(self):
         fake = self.fake
         parts = urlsplit(self.path)
         path = parts.path
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         entry = {"method": self.command, "path": path, "query": parts.query, "body": None,
                  "authorization": self.headers.get("Authorization")}
         fake.record(entry)
-        fault = fake.take_fault(self.command, path)
+        fault = fake.take_fault(path, self.command)
         if fault is not None:
-            if fault["kind"] == "hang":
-                fake.stopping.wait(fault["seconds"])
+            if fault.kind == "hang":
+                fake.stopping.wait(fault.seconds)
                 self.close_connection = True
                 return
-            self._send(fault["status"], {"detail": "injected failure (HTTP %d)" % fault["status"]})
+            self._send(fault.status, {"detail": "injected failure (HTTP %d)" % fault.status})
             return
         operation = None
         try:

@@ -14,10 +14,8 @@ Requests are recorded with the forwarded headers the outpost relies on.
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler
 
-from fakes import FakeServer
+from fakes import FakeHandler, FakeServer
 
 AUTH_PATH = "/outpost.goauthentik.io/auth/traefik"
 OUTPOST_PREFIX = "/outpost.goauthentik.io"
@@ -40,34 +38,21 @@ class FakeOutpost(FakeServer):
     handler_class = property(lambda self: _OutpostHandler)
 
     def __init__(self):
+        super().__init__()
         self.sessions = {}
-        self.requests = []
-        self._lock = threading.Lock()
-        self.stopping = threading.Event()
-        self._server = None
 
     def add_session(self, session, username, groups=(), email=None):
         self.sessions[session] = {"username": username, "groups": list(groups),
                                   "email": email or "%s@example.com" % username, "uid": "uid-%s" % username}
 
-    def record(self, entry):
-        with self._lock:
-            self.requests.append(entry)
 
-
-class _OutpostHandler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def do_GET(self):
+class _OutpostHandler(FakeHandler):
+    def handle_request(self):
         fake = self.fake
         forwarded = {name: self.headers.get(name) for name in
                      ("X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri",
                       "X-Forwarded-For")}
-        fake.record({"path": self.path, "forwarded": forwarded})
+        fake.record({"method": self.command, "path": self.path, "forwarded": forwarded})
         if self.path.split("?")[0] != AUTH_PATH:
             if self.path.startswith(OUTPOST_PREFIX):
                 return self._answer(200, {}, b"outpost")
@@ -107,9 +92,8 @@ class EchoApp(FakeServer):
     handler_class = property(lambda self: _EchoHandler)
 
     def __init__(self, name):
+        super().__init__()
         self.name = name
-        self.stopping = threading.Event()
-        self._server = None
 
     @property
     def port(self):
@@ -122,14 +106,8 @@ class EchoApp(FakeServer):
         return "APP-CONTENT-%s" % self.name
 
 
-class _EchoHandler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def do_GET(self):
+class _EchoHandler(FakeHandler):
+    def handle_request(self):
         body = json.dumps({"marker": self.fake.marker, "path": self.path,
                            "headers": {name.lower(): value for name, value in self.headers.items()}}).encode()
         self.send_response(200)

@@ -5,7 +5,7 @@ directories): check mode on a fresh host changes nothing, a converge writes the
 configuration (and for Traefik a certificate from an internal CA kept in another
 directory), a second converge changes nothing, the certificate is renewed before it ends,
 and bad input fails before any change. A stand-in systemctl records the restarts the
-roles ask for (tests/integration/fake_systemctl).
+roles ask for (tests/fakes/systemctl_cli).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import yaml
 from cryptography import x509
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-FAKE_SYSTEMCTL = ROOT / "tests" / "integration" / "fake_systemctl"
+FAKE_SYSTEMCTL = ROOT / "tests" / "fakes" / "systemctl_cli"
 SCHEMAS = ROOT / "tests" / "fixtures" / "traefik"
 RECAP = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """homelab.stack.proxmox_guest run by Ansible against the fake Proxmox VE API.
 
-The fake (tests/fakes/pve.py) checks every request against the PVE 9.1 API schema and
+The fake (tests/fakes/pve/) checks every request against the PVE 9.1 API schema and
 keeps PVE's semantics: task UPIDs, config digests, locks while a clone runs, no shrinking.
 Each test counts the write requests the module sent, so "idempotent" and "check mode
 writes nothing" are measured, not assumed.

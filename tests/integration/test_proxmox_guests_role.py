@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """roles/proxmox_guests run by ansible-playbook against the fake Proxmox VE API.
 
-The fake (tests/fakes/pve.py) records every request, so "the second run writes nothing",
+The fake (tests/fakes/pve/) records every request, so "the second run writes nothing",
 "check mode writes nothing" and "bad input sends no request at all" are measured. New
 guests' SSH is a banner server on 127.0.0.1 that the test starts when it wants.
 """

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """homelab.stack.proxmox and its API client against the fake Proxmox VE API.
 
-The fake (tests/fakes/pve.py) checks every request against the PVE 9.1 API schema in
+The fake (tests/fakes/pve/) checks every request against the PVE 9.1 API schema in
 tests/fixtures/pve-apidata-subset.json. Covered: the fake's own contract, the client
 (auth, retries, errors, request counting), and the plugin run by Ansible both through
 its Python API (InventoryManager) and as ``ansible-inventory``: hosts, variables, groups,
