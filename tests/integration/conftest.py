@@ -1,10 +1,18 @@
-"""Fixtures of the authentik_* module tests: one fake Authentik per test module, and a
-runner of the module the test module names in ``AUTHENTIK_MODULE``."""
+"""Fixtures shared by the integration tests: the real Quadlet generator, and for the
+authentik_* module tests one fake Authentik per test module and a runner of the module
+the test module names in ``AUTHENTIK_MODULE``."""
 
 import pytest
 
 from authentik_playbook import Runner
 from fakes.authentik import FakeAuthentik
+from quadlet_generator import ensure_generator
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """The real Quadlet generator's path (extracted from the lab image when missing)."""
+    return ensure_generator()
 
 
 @pytest.fixture(name="fake", scope="module")

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from quadlet_generator import GENERATOR, ensure_generator, run_generator
+from quadlet_generator import GENERATOR, run_generator
 
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     UNIT_TYPES,
@@ -49,9 +49,8 @@ KNOWN_DIFFERENCES = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def generator():
-    return ensure_generator()
+# Every test here needs the real generator (tests/integration/conftest.py).
+pytestmark = pytest.mark.usefixtures("generator")
 
 
 def outcome(generator, case, text=None):

@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from ansible_run import run_module
-from quadlet_generator import GENERATOR, ensure_generator
+from quadlet_generator import GENERATOR
 
 
 WEB = {
@@ -24,9 +24,8 @@ WEB = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def generator():
-    ensure_generator()
+# Every test here needs the real generator (tests/integration/conftest.py).
+pytestmark = pytest.mark.usefixtures("generator")
 
 
 def quadlet(unit_dir, check=False, env_update=None, **args):
