@@ -40,3 +40,9 @@ def secret_name(service: str, key: str) -> str:
 def network_service_name() -> str:
     """The systemd unit Quadlet generates for the homelab network."""
     return service_name(NETWORK_NAME, "network")
+
+
+def oidc_secret_env(service: str) -> str:
+    """The environment variable that carries a service's OIDC client secret to the identity
+    provider's worker (read by its blueprint): ``HOMELAB_OIDC_<SERVICE>_SECRET``."""
+    return "HOMELAB_OIDC_%s_SECRET" % service.upper().replace("-", "_")

@@ -16,6 +16,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors impor
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
     is_dns_name,
+    oidc_secret_env,
     secret_name,
     volume_name,
 )
@@ -277,6 +278,36 @@ def platform_service(catalog: object, kind: object) -> dict | None:
         return {"name": service["name"], "host": service["host"], "image": service["image"],
                 "host_dir": sources[0], "secrets": sorted(service["secrets"]), **facts}
     return None
+
+
+def sso_applications(catalog: object, domain: object) -> list:
+    """The identity provider's view: one application per present service that signs in
+    through it, by name.
+
+    Each is ``{name, fqdn, forward_auth, groups, oidc}``: ``forward_auth`` for an
+    ``auth: sso`` route (the edge asks the outpost), ``groups`` the groups allowed on it,
+    ``oidc`` None or ``{redirect_uris, scopes, secret_env}`` for a service with its own
+    OpenID Connect login; ``secret_env`` names the environment variable that carries the
+    client secret to the identity provider (:func:`names.oidc_secret_env`).
+    """
+    result = []
+    for route in routes(catalog, domain):
+        service = next(s for s in _present(catalog) if s["name"] == route["name"])
+        oidc = service["oidc"]
+        if route["auth"] != "sso" and oidc is None:
+            continue
+        result.append({
+            "name": route["name"],
+            "fqdn": route["fqdn"],
+            "forward_auth": route["auth"] == "sso",
+            "groups": list(route["groups"]),
+            "oidc": None if oidc is None else {
+                "redirect_uris": [f"https://{route['fqdn']}{path}" for path in oidc["redirect_paths"]],
+                "scopes": list(oidc["scopes"]),
+                "secret_env": oidc_secret_env(route["name"]),
+            },
+        })
+    return result
 
 
 def scrape_targets(catalog: object) -> list:

@@ -50,8 +50,9 @@ ROUTE_VIEW_DEFAULTS = {"paths": [], "allow_from": [], "rate_limit": None, "publi
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
           "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
           "mounts", "platform"]
-# Filters that return one document rather than a list.
-DOCUMENT_FILTERS = ("traefik_config", "traefik_static", "platform_service", "mesh_addresses", "cloudflared_config")
+# Filters that return one document rather than a list, and its type.
+DOCUMENT_FILTERS = {"traefik_config": "dict", "traefik_static": "dict", "platform_service": "dict",
+                    "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
@@ -98,7 +99,7 @@ def test_each_plugin_documents_itself(name):
     assert options["_input"]["required"] is True
     assert set(doc.get("positional", "").split(",")) - {""} <= set(options) - {"_input"}
     # The catalog views are lists; a format view (traefik_config) and the edge entry are one document.
-    assert yaml.safe_load(module.RETURN)["_value"]["type"] == ("dict" if name in DOCUMENT_FILTERS else "list")
+    assert yaml.safe_load(module.RETURN)["_value"]["type"] == DOCUMENT_FILTERS.get(name, "list")
     examples = yaml.safe_load(module.EXAMPLES)
     assert f"homelab.stack.{name}" in json.dumps(examples)
 
