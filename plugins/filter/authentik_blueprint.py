@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.stack.plugins.module_utils import authentik_blueprint as blueprint_format
+from ansible_collections.homelab.stack.plugins.plugin_utils import authentik_blueprint as blueprint_format
 
 DOCUMENTATION = r"""
 name: authentik_blueprint

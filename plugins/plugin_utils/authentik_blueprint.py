@@ -7,6 +7,9 @@ blueprint) and ``!Env NAME`` (a value from the worker's environment, so that a s
 never written into the file). They are modelled here as small classes and written with
 a dumper that knows them. ``applications_blueprint`` turns the catalog's
 ``sso_applications`` view into the blueprint the authentik role installs.
+
+It is controller-side code (a filter writes the file), hence plugin_utils: writing the
+tags needs PyYAML, which modules on a managed host cannot count on.
 """
 
 from __future__ import annotations

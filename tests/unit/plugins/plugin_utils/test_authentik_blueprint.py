@@ -67,9 +67,9 @@ CATALOG = [
 ]
 
 
-def blueprint(catalog=CATALOG):
+def blueprint(catalog=None):
     TAGS.clear()
-    text = authentik_blueprint(sso_applications(validate_catalog(catalog, ["jove"]), DOMAIN))
+    text = authentik_blueprint(sso_applications(validate_catalog(catalog or CATALOG, ["jove"]), DOMAIN))
     return text, yaml.load(text, Loader=TagLoader)  # noqa: S506 - a SafeLoader with three constructors
 
 
