@@ -15,6 +15,9 @@ description:
     otherwise in catalog order.
   - Dependencies on services of other hosts do not become C(After)/C(Requires);
     C(playbooks/services.yml) orders those hosts (P(homelab.stack.host_tiers#filter)).
+  - Each volume and container is tagged with the service that owns it, in the reserved
+    C(homelab.service) label of its C(spec); the network has no owner, every service of the host uses it.
+    The service role's plan reads the tag to restart exactly the services whose units changed.
   - Returns an empty list when the host has no present service.
   - A routed service that the edge reaches over the mesh (C(route.mesh_port), see
     O(homelab.stack.validate_catalog#filter:edge)) publishes C(<address>:<mesh_port>:<port>), on the mesh

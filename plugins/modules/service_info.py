@@ -15,6 +15,7 @@ description:
   - One C(systemctl show) for every service, one C(podman container inspect) for the
     catalog's containers, one C(podman images) and one C(podman secret inspect) (names,
     labels and times; never secret data), and the unit files' modification times.
+    Commands that do not depend on each other run at the same time.
 author:
   - homelab.stack maintainers (@homelab-stack)
 attributes:
@@ -96,6 +97,7 @@ secrets:
 """
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
@@ -132,11 +134,22 @@ def read_units(directory):
     return units
 
 
-def run(module, command, what):
-    rc, out, err = module.run_command(command)
-    if rc != 0:
-        module.fail_json(msg="%s failed: %s" % (what, (err or out).strip()))
-    return out
+def run_all(module, commands):
+    """Run independent read-only ``commands`` ({what: argv}) at the same time.
+
+    Each podman call pays Podman's own start-up (configuration, storage, locks), which is
+    most of a no-op run's time on the host; reads that do not depend on each other need
+    not wait for each other. Returns {what: stdout}; fails naming the first that failed.
+    """
+    with ThreadPoolExecutor(max_workers=max(len(commands), 1)) as pool:
+        futures = dict((what, pool.submit(module.run_command, argv)) for what, argv in commands.items())
+    outputs = {}
+    for what, future in futures.items():
+        rc, out, err = future.result()
+        if rc != 0:
+            module.fail_json(msg="%s failed: %s" % (what, (err or out).strip()))
+        outputs[what] = out
+    return outputs
 
 
 def main():
@@ -151,19 +164,25 @@ def main():
     podman = module.get_bin_path("podman", required=True)
     systemctl = module.get_bin_path("systemctl", required=True)
     try:
-        units = {}
+        # Two rounds: the lists first, then the inspections of what they found.
+        reads = {"podman ps": [podman, "ps", "--all", "--quiet", "--no-trunc", "--filter", "label=" + SERVICE_LABEL],
+                 "podman images": [podman, "images", "--format", "json"],
+                 "podman secret ls": [podman, "secret", "ls", "--quiet"]}
         if services:
-            out = run(module, [systemctl, "show", "--property=" + ",".join(UNIT_PROPERTIES)]
-                      + [name + ".service" for name in services], "systemctl show")
-            units = parse_units(out, services)
-        ids = run(module, [podman, "ps", "--all", "--quiet", "--no-trunc", "--filter", "label=" + SERVICE_LABEL],
-                  "podman ps").split()
-        containers = parse_containers(run(module, [podman, "container", "inspect"] + ids,
-                                          "podman container inspect")) if ids else {}
-        images = parse_images(run(module, [podman, "images", "--format", "json"], "podman images"))
-        secret_ids = run(module, [podman, "secret", "ls", "--quiet"], "podman secret ls").split()
-        secrets = parse_secrets(run(module, [podman, "secret", "inspect"] + secret_ids,
-                                    "podman secret inspect")) if secret_ids else []
+            reads["systemctl show"] = ([systemctl, "show", "--property=" + ",".join(UNIT_PROPERTIES)]
+                                       + [name + ".service" for name in services])
+        listed = run_all(module, reads)
+        ids, secret_ids = listed["podman ps"].split(), listed["podman secret ls"].split()
+        inspections = {}
+        if ids:
+            inspections["podman container inspect"] = [podman, "container", "inspect"] + ids
+        if secret_ids:
+            inspections["podman secret inspect"] = [podman, "secret", "inspect"] + secret_ids
+        inspected = run_all(module, inspections)
+        units = parse_units(listed["systemctl show"], services) if services else {}
+        containers = parse_containers(inspected["podman container inspect"]) if ids else {}
+        images = parse_images(listed["podman images"])
+        secrets = parse_secrets(inspected["podman secret inspect"]) if secret_ids else []
     except StateError as error:
         module.fail_json(msg=str(error))
     try:

@@ -95,6 +95,19 @@ def test_hosts_sit_on_their_site_and_the_mesh(lab):
         assert sorted(networks) == sorted(["homelab-lab-mesh", f"homelab-lab-{site}"])
 
 
+def default_subnets(*podman):
+    inspect = subprocess.run([*podman, "network", "inspect", "-f", "{{range .Subnets}}{{.Subnet}} {{end}}", "podman"],
+                             capture_output=True, text=True, check=True)
+    return inspect.stdout.split()
+
+
+def test_nested_default_network_leaves_the_controllers(lab):
+    # The controller keeps Podman's own default, the one the nested Podman used to share.
+    assert default_subnets("podman") == ["10.88.0.0/16"]
+    for container in HOSTS.values():
+        assert default_subnets("podman", "exec", container, "podman") == ["10.231.128.0/24"]
+
+
 def test_sites_reach_each_other_over_the_mesh(lab):
     assert on_host("lab-jove", "ping", "-c1", "-W2", "10.231.0.11").returncode == 0
 

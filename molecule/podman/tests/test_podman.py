@@ -45,6 +45,12 @@ def test_short_names_without_an_alias_are_refused(host):
     assert "did not resolve to an alias and no unqualified-search registries are defined" in result.stderr
 
 
+def test_nested_default_network_leaves_podmans_default_subnet(host):
+    # The instance may itself sit on an outer 10.88.0.0/16 (podman_default_subnet).
+    (network,) = json.loads(host.check_output("podman network inspect podman"))
+    assert [subnet["subnet"] for subnet in network["subnets"]] == ["10.231.128.0/24"]
+
+
 def test_auto_update_timer_enabled(host):
     timer = host.service("podman-auto-update.timer")
     assert timer.is_enabled

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import unit_filename
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_LABEL, image_reference
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import NETWORK_NAME, secret_name, volume_name
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import secret_name, volume_name
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (
     _catalog,
     _dependency_order,
     _host,
     _present,
+    host_units,
+    unit_owner,
 )
 
 
@@ -52,6 +55,17 @@ def stale_units(paths: object, units: object) -> list:
     return sorted(stale, key=lambda item: (order[item["type"]], item["name"]))
 
 
+def unit_files(catalog: object, host: object) -> dict:
+    """The unit files of ``host`` (:func:`host_units`) by the service that owns them.
+
+    Key None holds the files no service owns (the network): every service uses them.
+    """
+    files: dict = {None: []}
+    for unit in host_units(catalog, host):
+        files.setdefault(unit_owner(unit), []).append(unit_filename(unit["name"], unit["type"]))
+    return files
+
+
 def restart_plan(catalog: object, host: object, unit_results: object, secret_services: object,
                  stale_images: object) -> list:
     """Names of the services of ``host`` that must restart, in start order.
@@ -64,16 +78,11 @@ def restart_plan(catalog: object, host: object, unit_results: object, secret_ser
     """
     changed_units = {f"{r['name']}.{r['type']}" for r in (unit_results or []) if r.get("changed")}
     restart = set(secret_services or []) | set(stale_images or [])
-    everything = f"{NETWORK_NAME}.network" in changed_units
     services = host_containers(catalog, host)  # checks the catalog first
-    by_name = {entry["name"]: entry for entry in catalog}
-    names = []
-    for service in services:
-        own_units = {f"{service['name']}.container"} | {
-            f"{volume_name(service['name'], volume['name'])}.volume" for volume in by_name[service["name"]]["volumes"]}
-        if everything or service["name"] in restart or own_units & changed_units:
-            names.append(service["name"])
-    return names
+    files = unit_files(catalog, host)
+    everything = bool(changed_units.intersection(files[None]))
+    return [service["name"] for service in services
+            if everything or service["name"] in restart or changed_units.intersection(files[service["name"]])]
 
 
 def purge_volumes(catalog: object, host: object) -> list:
@@ -100,13 +109,14 @@ def stale_secrets(secrets: object, wanted: object) -> list:
                   if (secret.get("labels") or {}).get(MANAGED_LABEL) == "true" and secret["name"] not in keep)
 
 
-def _restart_reasons(service: dict, state: dict, network_changed_at: float) -> list:
+def _restart_reasons(service: dict, state: dict, files: list) -> list:
     """Why the running container of ``service`` no longer matches what it was started from.
 
-    ``state`` is P(homelab.stack.service_info#module)'s result. Every time compared is
-    from the host's own clock: a unit file, volume unit or network unit written after the
-    container was created, a secret created after it, an image tag that now names another
-    image, or a unit systemd has not reloaded since it changed.
+    ``state`` is P(homelab.stack.service_info#module)'s result, ``files`` the unit files
+    the service uses (its own, then the network). Every time compared is from the
+    host's own clock: one of those files written after the container was created, a
+    secret created after it, an image tag that now names another image, or a unit
+    systemd has not reloaded since it changed.
     """
     name = service["name"]
     facts = state["services"].get(name) or {}
@@ -117,13 +127,10 @@ def _restart_reasons(service: dict, state: dict, network_changed_at: float) -> l
     if not container or facts.get("active_state") != "active":
         return reasons
     created = container["created"]
-    files = [f"{name}.container"] + [f"{volume_name(name, volume['name'])}.volume" for volume in service["volumes"]]
     for filename in files:
         unit = state["units"].get(filename)
         if unit and unit["mtime"] > created:
             reasons.append(f"{filename} changed after the container started")
-    if network_changed_at > created:
-        reasons.append(f"{NETWORK_NAME}.network changed after the container started")
     by_name = {secret["name"]: secret for secret in state["secrets"]}
     for key in service["secrets"]:
         secret = by_name.get(secret_name(name, key))
@@ -157,13 +164,12 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
     services = _dependency_order([service for service in _present(_catalog(catalog, "service_plan"))
                                   if service["host"] == host])
     changed_now = set(changed_now or [])
-    network = state["units"].get(f"{NETWORK_NAME}.network")
-    network_changed_at = network["mtime"] if network else 0.0
+    files = unit_files(catalog, host)
     plan = []
     for service in services:
         name = service["name"]
         facts = state["services"].get(name) or {}
-        reasons = _restart_reasons(service, state, network_changed_at)
+        reasons = _restart_reasons(service, state, files[name] + files[None])
         if name in changed_now:
             reasons.insert(0, "changed in this run")
         if facts.get("active_state") != "active":

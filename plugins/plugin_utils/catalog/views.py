@@ -168,6 +168,10 @@ def host_units(catalog: object, host: object, address: object = None) -> list:
     (playbooks/services.yml converges those hosts first, see ``host_tiers``). Returns [] when the host has no present service. ``catalog``
     is a normalised catalog. ``address`` is the host's mesh address, needed when a service
     of the host is routed by an edge on another host (its port is published there only).
+
+    Each volume and container is tagged with the service that owns it, by the reserved
+    ``homelab.service`` label of its spec (:func:`unit_owner` reads it); the network has
+    no owner: every service of the host uses it.
     """
     host = _host(host, "host_units")
     if address is not None and not isinstance(address, str):
@@ -180,6 +184,11 @@ def host_units(catalog: object, host: object, address: object = None) -> list:
     units.extend(_volume_unit(service, volume) for service in services for volume in service["volumes"])
     units.extend(_container_unit(service, local_names, address) for service in _dependency_order(services))
     return units
+
+
+def unit_owner(unit: dict) -> str | None:
+    """The service that owns a unit of :func:`host_units`; None for the host's network."""
+    return (unit["spec"].get("Label") or {}).get(SERVICE_LABEL)
 
 
 def host_secrets(catalog: object, host: object) -> list:

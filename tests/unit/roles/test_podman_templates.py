@@ -69,3 +69,8 @@ def test_registry_mirrors_are_grouped_by_prefix_in_order():
 def test_containers_conf_sets_only_what_is_asked(ulimits, runtime, expected):
     conf = render("containers.conf.j2", podman_default_ulimits=ulimits, podman_runtime=runtime)
     assert conf == expected
+
+
+def test_default_subnet_moves_the_default_network():
+    conf = render("containers.conf.j2", podman_default_subnet="10.231.128.0/24")
+    assert conf["network"] == {"default_subnet": "10.231.128.0/24"}

@@ -55,3 +55,17 @@ def test_role_variables_carry_the_role_prefix(role):
     options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
     prefixes = (role.name + "_", "homelab_")
     assert [n for n in options if not n.startswith(prefixes)] == []
+
+
+def test_homelab_wide_options_mean_the_same_in_every_role():
+    # A homelab_* option read by several roles is one variable: one type, one default.
+    seen = {}
+    for role in ROLES:
+        options = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+        for name, option in options.items():
+            if name.startswith("homelab_"):
+                seen.setdefault(name, {})[role.name] = (option.get("type"), option.get("default"))
+    assert seen["homelab_quadlet_dir"] == {"podman": ("path", "/etc/containers/systemd"),
+                                           "service": ("path", "/etc/containers/systemd")}
+    disagreeing = {name: roles for name, roles in seen.items() if len(set(roles.values())) > 1}
+    assert disagreeing == {}
