@@ -12,7 +12,7 @@ import yaml
 from molecule import interpolation, util
 from molecule.model import schema_v3
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCENARIOS = sorted(p.parent.name for p in ROOT.glob("molecule/*/molecule.yml"))
 
 
