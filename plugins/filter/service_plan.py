@@ -30,6 +30,11 @@ options:
     type: list
     elements: str
     default: []
+  address:
+    description:
+      - The host's mesh address (P(homelab.stack.mesh_addresses#filter)), as P(homelab.stack.host_units#filter) takes it;
+        needed when a service of the host is routed by the edge on another host.
+    type: str
 extends_documentation_fragment:
   - homelab.stack.catalog
   - homelab.stack.catalog.host

@@ -168,3 +168,14 @@ def test_oidc_gets_default_scopes_and_keeps_its_paths():
 def test_bad_oidc_is_refused_naming_the_field(fields, message):
     with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
         validate_catalog([svc(**fields)], HOSTS)
+
+
+def test_the_service_plan_reads_units_with_the_hosts_mesh_address():
+    from ansible_collections.homelab.stack.plugins.filter import restart_plan as restart_plan_plugin
+
+    restart_plan = restart_plan_plugin.FilterModule().filters()["restart_plan"]
+    catalog = validate_catalog([svc(host="kronos", route=True)], HOSTS, edge="jove")
+    changed = [{"name": "web", "type": "container", "changed": True}]
+    assert restart_plan(catalog, "kronos", changed, [], [], address="100.64.0.11") == ["web"]
+    with pytest.raises(AnsibleFilterError, match="^host_units: address: service web is routed by the edge"):
+        restart_plan(catalog, "kronos", changed, [], [])
