@@ -221,6 +221,19 @@ def _upstream(service: dict, addresses: Mapping) -> str:
     return f"http://{host}:{mesh_port}"
 
 
+def _domain(domain: object, filter_name: str) -> str:
+    if not isinstance(domain, str):
+        raise AnsibleFilterError(f"{filter_name}: domain: must be a string, got {_kind(domain)}")
+    if not is_dns_name(domain):
+        raise AnsibleFilterError(f"{filter_name}: domain: {_quote(domain)} is not a valid DNS name")
+    return domain
+
+
+def _fqdn(route: dict, domain: str) -> str:
+    """The host name a route answers first: ``<subdomain>.<domain>``."""
+    return f"{route['subdomain']}.{domain}"
+
+
 def routes(catalog: object, domain: object, addresses: object = None) -> list:
     """The edge routes, one per present routed service, sorted by name.
 
@@ -229,10 +242,7 @@ def routes(catalog: object, domain: object, addresses: object = None) -> list:
     the upstream (:func:`_upstream`). ``addresses`` maps hosts to mesh addresses, needed
     for services reached over the mesh. Two routes answering one host name fail.
     """
-    if not isinstance(domain, str):
-        raise AnsibleFilterError(f"routes: domain: must be a string, got {_kind(domain)}")
-    if not is_dns_name(domain):
-        raise AnsibleFilterError(f"routes: domain: {_quote(domain)} is not a valid DNS name")
+    domain = _domain(domain, "routes")
     if addresses is None:
         addresses = {}
     if not isinstance(addresses, Mapping):
@@ -243,7 +253,7 @@ def routes(catalog: object, domain: object, addresses: object = None) -> list:
         route = service["route"]
         if route is None:
             continue
-        fqdn = f"{route['subdomain']}.{domain}"
+        fqdn = _fqdn(route, domain)
         for name in [fqdn] + route["hosts"]:
             if owners.setdefault(name, service["name"]) != service["name"]:
                 raise AnsibleFilterError(f"service {service['name']}: route: {_quote(name)} is already routed to"
@@ -299,24 +309,25 @@ def sso_applications(catalog: object, domain: object) -> list:
     OpenID Connect login; ``secret_env`` names the environment variable that carries the
     client secret to the identity provider (:func:`names.oidc_secret_env`).
     """
+    domain = _domain(domain, "sso_applications")
     result = []
-    for route in routes(catalog, domain):
-        service = next(s for s in _present(catalog) if s["name"] == route["name"])
-        oidc = service["oidc"]
-        if route["auth"] != "sso" and oidc is None:
+    for service in _present(_catalog(catalog, "sso_applications")):
+        route, oidc = service["route"], service["oidc"]
+        if route is None or (route["auth"] != "sso" and oidc is None):
             continue
+        fqdn = _fqdn(route, domain)
         result.append({
-            "name": route["name"],
-            "fqdn": route["fqdn"],
+            "name": service["name"],
+            "fqdn": fqdn,
             "forward_auth": route["auth"] == "sso",
             "groups": list(route["groups"]),
             "oidc": None if oidc is None else {
-                "redirect_uris": [f"https://{route['fqdn']}{path}" for path in oidc["redirect_paths"]],
+                "redirect_uris": [f"https://{fqdn}{path}" for path in oidc["redirect_paths"]],
                 "scopes": list(oidc["scopes"]),
-                "secret_env": oidc_secret_env(route["name"]),
+                "secret_env": oidc_secret_env(service["name"]),
             },
         })
-    return result
+    return sorted(result, key=lambda item: item["name"])
 
 
 def scrape_targets(catalog: object) -> list:

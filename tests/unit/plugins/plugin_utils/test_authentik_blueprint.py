@@ -137,3 +137,10 @@ def test_no_application_leaves_an_empty_outpost():
     _text, data = blueprint([svc("open", route={"auth": "none"})])
     assert data["entries"] == [{"model": "authentik_outposts.outpost",
                                 "identifiers": {"managed": "goauthentik.io/outposts/embedded"}, "attrs": {"providers": []}}]
+
+
+def test_the_applications_view_needs_no_mesh_address():
+    # A routed service on another host than the edge: the identity provider needs its name,
+    # not the address the edge reaches it on.
+    catalog = validate_catalog([svc("nas", host="kronos", route={"auth": "sso"})], ["jove", "kronos"], edge="jove")
+    assert [app["fqdn"] for app in sso_applications(catalog, DOMAIN)] == ["nas.lab.example.com"]
