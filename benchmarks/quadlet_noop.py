@@ -3,20 +3,23 @@
 Both sides run on the lab host kronos over the same SSH connection (pipelining on, as on
 real hosts). First each side converges once (not measured), then its no-op run is timed:
 
-  homelab.stack   roles/service with 30 catalog entries: one quadlet module call for all
-                  units (one validation, one reload), secrets, prune and start checks.
+  homelab.stack   roles/service with 30 catalog entries: one service_info call reads the
+                  host (unit digests, services, secrets, images); the quadlet module is
+                  called, for all units at once, only when a unit differs; secrets, prune
+                  and start checks.
   containers.podman  30 podman_container tasks with state=quadlet (one per unit), then one
                   systemd daemon-reload: what the collection's docs suggest.
 
-Prints wall times side by side and the ratio; the homelab.stack no-op must report
-changed=0. Needs `make lab` (it is brought up when missing) and leaves the lab as the
-site playbook wants it. Usage: .venv/bin/python benchmarks/quadlet_noop.py [--services 30] [--runs 3]
+Prints wall times side by side (median and every run) and the ratio of the medians;
+the homelab.stack no-op must report changed=0. Needs `make lab` (it is brought up when missing) and leaves the lab as the
+site playbook wants it. Usage: .venv/bin/python benchmarks/quadlet_noop.py [--services 30] [--runs 5]
 """
 
 import argparse
 import json
 import pathlib
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,7 +96,7 @@ def playbook(path, extra_vars=None, skip_tags=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3, help="no-op runs per side; the best is reported")
+    parser.add_argument("--runs", type=int, default=5, help="no-op runs per side, alternating; the median is reported")
     options = parser.parse_args()
     n = options.services
 
@@ -128,14 +131,15 @@ def main():
         subprocess.run([str(BIN / "ansible-playbook"), *INVENTORY, str(ROOT / "playbooks" / "services.yml")],
                        cwd=ROOT, env=env(), capture_output=True, check=True)
 
-    best_ours, best_theirs = min(our_times), min(their_times)
+    ours_median, theirs_median = statistics.median(our_times), statistics.median(their_times)
     print()
-    print(f"{'no-op run, ' + str(n) + ' services on kronos (SSH, pipelining)':<58} {'best':>8} {'all runs':>24}")
-    print(f"{'homelab.stack.service (one quadlet call)':<58} {best_ours:>7.1f}s "
-          f"{' '.join(f'{t:.1f}' for t in our_times):>24}")
-    print(f"{'containers.podman podman_container state=quadlet':<58} {best_theirs:>7.1f}s "
-          f"{' '.join(f'{t:.1f}' for t in their_times):>24}")
-    print(f"ratio: containers.podman / homelab.stack = {best_theirs / best_ours:.1f}x")
+    print(f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"{'no-op run, ' + str(n) + ' services on kronos (SSH, pipelining)':<58} {'median':>8} {'all runs':>24}")
+    print(f"{'homelab.stack.service':<58} {ours_median:>7.2f}s "
+          f"{' '.join(f'{t:.2f}' for t in our_times):>24}")
+    print(f"{'containers.podman podman_container state=quadlet':<58} {theirs_median:>7.2f}s "
+          f"{' '.join(f'{t:.2f}' for t in their_times):>24}")
+    print(f"ratio of the medians: containers.podman / homelab.stack = {theirs_median / ours_median:.1f}x")
     print(f"homelab.stack no-op changed counts: {our_changes}")
     if any(our_changes):
         sys.exit("benchmark: the homelab.stack no-op run changed something")

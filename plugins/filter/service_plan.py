@@ -10,7 +10,8 @@ short_description: What starts and what restarts on a host, from its actual stat
 version_added: 0.1.0
 description:
   - The C(homelab.stack.service) role's plan for one host, from the state
-    P(homelab.stack.service_info#module) read after the units and secrets were written.
+    P(homelab.stack.service_info#module) read before the units and secrets were written,
+    and what this run then changed (O(changed_now)).
   - A running service restarts when its container unit, one of its volume units or the
     network unit was written after its container was created, when one of its secrets was
     created after it, when its image tag now names another image, or when systemd has not
@@ -25,8 +26,8 @@ options:
     required: true
   changed_now:
     description:
-      - Names of services whose units or secrets this run changed (P(homelab.stack.restart_plan#filter)).
-      - Needed in check mode only, where nothing was written and the state cannot show it.
+      - Names of services whose units or secrets this run changed (P(homelab.stack.restart_plan#filter)),
+        which the state, read before, cannot show; they restart (or start when not running).
     type: list
     elements: str
     default: []

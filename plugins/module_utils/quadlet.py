@@ -9,6 +9,7 @@ unit produces, and how the generator is asked whether it accepts a unit.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -181,6 +182,36 @@ def render_unit(unit_type, unit=None, spec=None, service=None, install=None):
     sections = [("Unit", unit), (UNIT_TYPES[unit_type], spec or {}), ("Service", service), ("Install", install)]
     parts = [render_section(name, options) for name, options in sections if options is not None and (options or name == UNIT_TYPES[unit_type])]
     return HEADER + "\n".join(parts)
+
+
+# The permissions a unit file gets unless the task sets O(mode).
+UNIT_MODE = "0644"
+
+# The options of a unit that hold its sections, in file order.
+SECTION_OPTIONS = ("unit", "spec", "service", "install")
+
+
+def unit_text(options):
+    """The exact text a unit's options (as M(homelab.stack.quadlet) takes them) give.
+
+    ``content`` is the whole file as written (a final newline added); otherwise the
+    sections are rendered by render_unit(). Both the module and the service role's plan
+    on the controller call this, so the text they compare is the same by construction.
+    """
+    content = options.get("content")
+    if content is not None:
+        # Whole lines are the user's to write, but no line may end where systemd would
+        # not see one, so every character unsafe in a value is refused here too, except
+        # the line feeds between lines.
+        check_value(content.replace("\n", " "), "content")
+        return content if content.endswith("\n") else content + "\n"
+    return render_unit(options.get("type") or "container", *(options.get(key) for key in SECTION_OPTIONS))
+
+
+def text_digest(text):
+    """SHA-256 (hex) of unit text as UTF-8: what the host's file and the rendered unit
+    are compared by, without sending either's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def ends_like_a_unit(word):

@@ -217,15 +217,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     MINIMUM_PODMAN,
+    SECTION_OPTIONS,
+    UNIT_MODE,
     QuadletError,
-    check_value,
     find_generator,
     parse_unit,
     parse_version,
     read_unit_file,
-    render_unit,
     service_name,
     unit_filename,
+    unit_text,
     validate_units,
 )
 
@@ -239,7 +240,6 @@ UNIT_OPTIONS = dict(
     install=dict(type="dict"),
     content=dict(type="str"),
 )
-STRUCTURED = ("unit", "spec", "service", "install")
 
 
 class Unit:
@@ -252,15 +252,7 @@ class Unit:
         self.label = label
         try:
             self.filename = unit_filename(self.name, self.type)
-            content = options.get("content")
-            if content is not None:
-                # Whole lines are the user's to write, but no line may end where systemd
-                # would not see one, so every character unsafe in a value is refused here
-                # too, except the line feeds between lines.
-                check_value(content.replace("\n", " "), "content")
-                self.desired = content if content.endswith("\n") else content + "\n"
-            else:
-                self.desired = render_unit(self.type, *(options.get(key) for key in STRUCTURED))
+            self.desired = unit_text(options)
         except QuadletError as error:
             raise QuadletError("%s%s" % (label, error))
         self.path = os.path.join(directory, self.filename)
@@ -298,7 +290,7 @@ def unit_options(options, label):
         raise QuadletError("%sunknown option %s (allowed: %s)" % (label, ", ".join(unknown), ", ".join(UNIT_OPTIONS)))
     if not options.get("name"):
         raise QuadletError("%sname is required" % label)
-    if options.get("content") is not None and any(options.get(key) is not None for key in STRUCTURED):
+    if options.get("content") is not None and any(options.get(key) is not None for key in SECTION_OPTIONS):
         raise QuadletError("%scontent cannot be combined with unit, spec, service or install" % label)
     checked = ArgumentSpecValidator(UNIT_OPTIONS).validate(options)
     if checked.error_messages:
@@ -472,7 +464,7 @@ def main():
         if unit.state == "present" and (os.path.exists(unit.path) or not module.check_mode):
             file_args = module.load_file_common_arguments(params, path=unit.path)
             if file_args.get("mode") is None:
-                file_args["mode"] = "0644"
+                file_args["mode"] = UNIT_MODE
             unit_changed = module.set_fs_attributes_if_different(file_args, unit_changed)
         if unit_changed:
             changed_units.add(unit.filename)

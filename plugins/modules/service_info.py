@@ -14,7 +14,8 @@ description:
     what starts and what restarts from the actual state rather than from what one run wrote.
   - One C(systemctl show) for every service, one C(podman container inspect) for the
     catalog's containers, one C(podman images) and one C(podman secret inspect) (names,
-    labels and times; never secret data), and the unit files' modification times.
+    labels and times; never secret data), and the unit files' modification times,
+    permissions and digests.
     Commands that do not depend on each other run at the same time.
 author:
   - homelab.stack maintainers (@homelab-stack)
@@ -74,10 +75,11 @@ services:
 units:
   description:
     - Every C(.container), C(.volume) and C(.network) file of O(path), with its modification
-      time and whether it carries the C(X-HomelabManaged=true) marker.
+      time, its permissions, the SHA-256 of its text (as M(homelab.stack.quadlet) reads it)
+      and whether it carries the C(X-HomelabManaged=true) marker.
   returned: always
   type: dict
-  sample: {web.container: {mtime: 1796212080.1, managed: true}}
+  sample: {web.container: {mtime: 1796212080.1, mode: "0644", digest: 9b0c..., managed: true}}
 managed_units:
   description: Paths of the unit files of O(path) that carry the marker, sorted.
   returned: always
@@ -97,6 +99,7 @@ secrets:
 """
 
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
@@ -105,6 +108,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     read_key,
     read_unit_file,
     regular_file,
+    text_digest,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import (
     MANAGED_KEY,
@@ -121,7 +125,12 @@ UNIT_SUFFIXES = tuple("." + kind for kind in ("container", "volume", "network"))
 
 
 def read_units(directory):
-    """{file name: {mtime, managed}} of the unit files in ``directory`` (regular files only)."""
+    """{file name: {mtime, mode, digest, managed}} of the unit files in ``directory``
+    (regular files only).
+
+    The digest is of the text as M(homelab.stack.quadlet) reads it, so the role's plan
+    can tell which units that module would rewrite without calling it.
+    """
     units = {}
     if not os.path.isdir(directory):
         return units
@@ -129,8 +138,10 @@ def read_units(directory):
         path = os.path.join(directory, entry)
         if not entry.endswith(UNIT_SUFFIXES) or not regular_file(path):
             continue
-        units[entry] = {"mtime": os.lstat(path).st_mtime,
-                        "managed": read_key(read_unit_file(path), "Unit", MANAGED_KEY) == "true"}
+        status = os.lstat(path)
+        text = read_unit_file(path)
+        units[entry] = {"mtime": status.st_mtime, "mode": "%04o" % stat.S_IMODE(status.st_mode),
+                        "digest": text_digest(text), "managed": read_key(text, "Unit", MANAGED_KEY) == "true"}
     return units
 
 

@@ -269,7 +269,7 @@ def test_a_killed_converge_converges_when_run_again(lab):
     # A new environment value on jove and a rotated secret on kronos; the converge is
     # killed once every unit and secret is written, before anything restarts.
     change = ["-e", "lab_api_revision=2", "-e", "lab_files_token=rotated-lab-token"]
-    converge(*change, kill_at="TASK [homelab.stack.service : Read the state")
+    converge(*change, kill_at="TASK [homelab.stack.service : Start, restart or reload what the plan says")
     assert "LAB_REVISION=1" in container_env("lab-jove", "api")
     assert "FILES_TOKEN=lab-only-not-a-secret" in container_env("lab-kronos", "files")
     assert "LAB_REVISION=2" in on_host("lab-jove", "cat", "/etc/containers/systemd/api.container").stdout

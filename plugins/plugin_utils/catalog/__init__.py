@@ -38,6 +38,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.service_plan
     service_plan,
     stale_secrets,
     stale_units,
+    units_to_write,
 )
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (  # noqa: F401
     backup_sets,

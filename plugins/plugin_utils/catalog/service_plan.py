@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.homelab.stack.plugins.module_utils.quadlet import unit_filename
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
+    UNIT_MODE,
+    QuadletError,
+    text_digest,
+    unit_filename,
+    unit_text,
+)
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_LABEL, image_reference
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import secret_name, volume_name
@@ -53,6 +59,36 @@ def stale_units(paths: object, units: object) -> list:
         if dot and unit_type in order and filename not in wanted:
             stale.append({"name": name, "type": unit_type, "state": "absent"})
     return sorted(stale, key=lambda item: (order[item["type"]], item["name"]))
+
+
+def units_to_write(units: object, files: object) -> list:
+    """File names of ``units`` that P(homelab.stack.quadlet#module) would write, in order.
+
+    ``units`` are :func:`host_units`, ``files`` the ``units`` that
+    P(homelab.stack.service_info#module) read on the host. A unit is written when its file
+    is missing, when its text differs (the digest of the text rendered here, by the same
+    code as the module, against the digest of the file) or when its permissions are not
+    the module's. An empty list means the module would change nothing: the role does not
+    call it. A unit that cannot be rendered counts as to write, so that the module refuses
+    it with its own message.
+    """
+    if not _is_list(units) or not isinstance(files, Mapping):
+        raise AnsibleFilterError("units_to_write: expects a list of units and the units result of"
+                                 " homelab.stack.service_info")
+    to_write = []
+    for unit in units:
+        if not isinstance(unit, Mapping):
+            raise AnsibleFilterError("units_to_write: units: each item must be a unit of homelab.stack.host_units")
+        try:
+            filename = unit_filename(unit.get("name"), unit.get("type") or "container")
+            digest = text_digest(unit_text(unit))
+        except QuadletError:
+            to_write.append(f"{unit.get('name')}.{unit.get('type') or 'container'}")
+            continue
+        found = files.get(filename)
+        if not isinstance(found, Mapping) or found.get("digest") != digest or found.get("mode") != UNIT_MODE:
+            to_write.append(filename)
+    return to_write
 
 
 def unit_files(catalog: object, host: object, address: object = None) -> dict:
@@ -149,11 +185,11 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
                  address: object = None) -> list:
     """What the service role does with each present service of ``host``, in start order.
 
-    ``state`` is P(homelab.stack.service_info#module)'s result for the host, read after the
-    units and secrets were written; ``changed_now`` the names :func:`restart_plan` gives for
-    what this run changed, which only matters in check mode, where nothing was written
-    and the state cannot show it. Decisions come from the actual state, so a run that
-    was interrupted after writing a unit restarts the service the next time.
+    ``state`` is P(homelab.stack.service_info#module)'s result for the host, read before
+    this run wrote units or secrets; ``changed_now`` the names :func:`restart_plan` gives
+    for what this run then changed, which the state cannot show. Decisions come from the
+    actual state, so a run that was interrupted after writing a unit restarts the service
+    the next time.
 
     Each item is ``{name, action, reasons, reload, loaded, healthcheck}``: ``action`` is
     ``start`` (not running), ``restart`` (running from something that changed since,
