@@ -45,6 +45,9 @@ SSO_GATE_ADDRESS = "127.0.0.1:8083"
 SIGN_IN_UNAVAILABLE = "homelab-sign-in-unavailable"
 SIGN_IN_UNAVAILABLE_PAGE = "sign-in-unavailable.html"
 PAGES_SERVICE = "homelab-edge-pages"
+# Forward auth gives up after 30 s with a bare 500; the gate gives up first, so that an
+# outpost host that drops packets (502) or an outpost that never answers (504) gets the page.
+SSO_GATE_TIMEOUTS = {"dialTimeout": "5s", "responseHeaderTimeout": "10s"}
 # Forward auth reads the outpost's answer into memory: a redirect, a short denial or the
 # page above. Anything bigger is refused (401) instead of read without a bound.
 FORWARD_AUTH_MAX_RESPONSE_BODY = 65536
@@ -112,20 +115,23 @@ def forward_auth(outpost_url):
 def sso_gate(outpost_url, pages_url):
     """The loopback router that forward auth asks instead of the outpost, and what it uses.
 
-    Returns ``(routers, services, middlewares)``: the router on the ``sso-gate``
-    entrypoint sends the forward-auth path to the outpost through the errors middleware,
-    which answers a 5xx of that step with the page server's sign-in-unavailable page.
+    Returns the sections of ``http`` to add: the router on the ``sso-gate`` entrypoint
+    sends the forward-auth path to the outpost through the errors middleware, which
+    answers a 5xx of that step with the page server's sign-in-unavailable page.
     """
-    routers = {SSO_GATE: {"rule": "Path(%s)" % quote_rule_value(OUTPOST_AUTH_PATH), "entryPoints": [SSO_GATE],
-                          "service": SSO_GATE, "middlewares": [SIGN_IN_UNAVAILABLE]}}
-    services = {
-        # The outpost sees the Host forward auth sent it, as without the gate.
-        SSO_GATE: {"loadBalancer": {"servers": [{"url": outpost_url.rstrip("/")}], "passHostHeader": False}},
-        PAGES_SERVICE: {"loadBalancer": {"servers": [{"url": pages_url.rstrip("/")}]}},
+    return {
+        "routers": {SSO_GATE: {"rule": "Path(%s)" % quote_rule_value(OUTPOST_AUTH_PATH), "entryPoints": [SSO_GATE],
+                               "service": SSO_GATE, "middlewares": [SIGN_IN_UNAVAILABLE]}},
+        "services": {
+            # The outpost sees the Host forward auth sent it, as without the gate.
+            SSO_GATE: {"loadBalancer": {"servers": [{"url": outpost_url.rstrip("/")}], "passHostHeader": False,
+                                        "serversTransport": SSO_GATE}},
+            PAGES_SERVICE: {"loadBalancer": {"servers": [{"url": pages_url.rstrip("/")}]}},
+        },
+        "middlewares": {SIGN_IN_UNAVAILABLE: {"errors": {"status": ["500-599"], "service": PAGES_SERVICE,
+                                                         "query": "/" + SIGN_IN_UNAVAILABLE_PAGE}}},
+        "serversTransports": {SSO_GATE: {"forwardingTimeouts": dict(SSO_GATE_TIMEOUTS)}},
     }
-    middlewares = {SIGN_IN_UNAVAILABLE: {"errors": {"status": ["500-599"], "service": PAGES_SERVICE,
-                                                    "query": "/" + SIGN_IN_UNAVAILABLE_PAGE}}}
-    return routers, services, middlewares
 
 
 def _router(rule, service, middlewares, tls, priority=None):
@@ -180,17 +186,15 @@ def dynamic_config(routes, outpost_url, cert_resolver=None, certificate=None, da
                 "loadBalancer": {"servers": [{"url": outpost_url.rstrip("/") + OUTPOST_PATH.rstrip("/")}]}}
         routers[name] = _router(route_rule(route["hosts"], route["paths"]), name, chain, tls)
         services[name] = {"loadBalancer": {"servers": [{"url": route["url"]}], "passHostHeader": True}}
-    if pages_url and FORWARD_AUTH in middlewares:
-        gate_routers, gate_services, gate_middlewares = sso_gate(outpost_url, pages_url)
-        routers.update(gate_routers)
-        services.update(gate_services)
-        middlewares.update(gate_middlewares)
     config = {"tls": {"options": {"default": {"minVersion": "VersionTLS12", "sniStrict": True}}}}
     if certificate:
         config["tls"]["certificates"] = [dict(certificate)]
         config["tls"]["stores"] = {"default": {"defaultCertificate": dict(certificate)}}
     if routers:
         config["http"] = {"routers": routers, "services": services, "middlewares": middlewares}
+    if pages_url and FORWARD_AUTH in middlewares:
+        for section, items in sso_gate(outpost_url, pages_url).items():
+            config["http"].setdefault(section, {}).update(items)
     return config
 
 

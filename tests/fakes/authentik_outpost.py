@@ -13,7 +13,8 @@ Sessions are cookies ``authentik_proxy_session=<id>``; ``add_session`` makes one
 Requests are recorded with the forwarded headers the outpost relies on. A status fault
 (``fail``) makes the outpost answer that status with a body naming an internal address
 (``FAULT_BODY``, which must never reach a browser through the edge), and the echo app
-answer that status with its usual body (the app's own error page).
+answer that status with its usual body (the app's own error page); ``hang`` makes the
+outpost say nothing.
 """
 
 import json
@@ -59,6 +60,9 @@ class _OutpostHandler(FakeHandler):
                       "X-Forwarded-For")}
         fake.record({"method": self.command, "path": self.path, "forwarded": forwarded})
         fault = fake.take_fault(self.path.split("?")[0])
+        if fault is not None and fault.kind == "hang":
+            fake.stopping.wait(fault.seconds)
+            return None  # no answer at all
         if fault is not None:
             return self._answer(fault.status, {"Content-Type": "text/plain"}, FAULT_BODY)
         if self.path.split("?")[0] != AUTH_PATH:

@@ -282,6 +282,13 @@ def test_sso_with_a_session_passes_the_outposts_identity_and_not_the_clients(edg
     assert "x-authentik-jwt" not in seen["headers"]
 
 
+def test_the_outpost_sees_the_clients_address_first_and_never_a_spoofed_one(edge):
+    # Through the gate the outpost sees "<client>, <the gate>"; a client's own header is dropped.
+    edge.get("guarded", headers={"X-Forwarded-For": "203.0.113.9"})
+    forwarded_for = edge.outpost.requests[-1]["forwarded"]["X-Forwarded-For"]
+    assert forwarded_for.split(",")[0].strip() == "127.0.0.1" and "203.0.113.9" not in forwarded_for
+
+
 def test_the_outpost_callback_path_goes_to_the_outpost(edge):
     status, _headers, body = edge.get("guarded", "/outpost.goauthentik.io/callback?code=x")
     assert status == 200 and body == b"outpost"
@@ -380,6 +387,22 @@ def test_sso_with_a_failing_outpost_keeps_its_status_and_shows_the_page_not_its_
             assert edge.apps["guarded"].marker.encode() not in body
         finally:
             restore(edge)
+
+
+def test_sso_with_an_outpost_that_never_answers_gives_the_page_before_forward_auth_gives_up(edge):
+    # The gate waits 10 s for the outpost's answer; forward auth would wait 30 s, then
+    # answer a bare 500.
+    edge.outpost.hang(path=AUTH_PATH, seconds=20)
+    try:
+        started = time.monotonic()
+        status, _headers, body = https_client.get(
+            edge.ports["websecure"], "guarded." + DOMAIN, "/", headers={"Cookie": "%s=alice-session" % COOKIE},
+            cafile=edge.certs["ca.pem"], timeout=25)
+        assert status == 504 and UNAVAILABLE in body
+        assert time.monotonic() - started < 20
+        assert edge.apps["guarded"].marker.encode() not in body
+    finally:
+        restore(edge)
 
 
 def test_a_denied_sign_in_passes_unchanged(edge):

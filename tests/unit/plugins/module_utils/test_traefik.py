@@ -164,7 +164,11 @@ def test_with_a_page_server_forward_auth_asks_the_outpost_through_the_gate():
         "rule": "Path(`/outpost.goauthentik.io/auth/traefik`)", "entryPoints": [traefik.SSO_GATE],
         "service": traefik.SSO_GATE, "middlewares": [traefik.SIGN_IN_UNAVAILABLE]}
     assert http["services"][traefik.SSO_GATE] == {
-        "loadBalancer": {"servers": [{"url": "http://authentik-server:9000"}], "passHostHeader": False}}
+        "loadBalancer": {"servers": [{"url": "http://authentik-server:9000"}], "passHostHeader": False,
+                         "serversTransport": traefik.SSO_GATE}}
+    # It gives up before forward auth does (30 s, then a bare 500).
+    assert http["serversTransports"] == {traefik.SSO_GATE: {
+        "forwardingTimeouts": {"dialTimeout": "5s", "responseHeaderTimeout": "10s"}}}
     # ...and replaces the body of a 5xx of that step only: denials (401, redirects) pass.
     assert http["middlewares"][traefik.SIGN_IN_UNAVAILABLE] == {"errors": {
         "status": ["500-599"], "service": traefik.PAGES_SERVICE, "query": "/sign-in-unavailable.html"}}
@@ -181,7 +185,7 @@ def test_with_a_page_server_forward_auth_asks_the_outpost_through_the_gate():
 def test_the_gate_is_only_there_for_sign_on():
     http = traefik.dynamic_config([route("open", auth="none")], OUTPOST, pages_url=PAGES_URL)["http"]
     assert traefik.SSO_GATE not in http["routers"] and traefik.PAGES_SERVICE not in http["services"]
-    assert set(http["middlewares"]) == {traefik.SECURE_HEADERS}
+    assert set(http["middlewares"]) == {traefik.SECURE_HEADERS} and "serversTransports" not in http
 
 
 def test_the_gate_address_can_move_with_the_static_configuration():
