@@ -20,7 +20,7 @@ options:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared]
+    choices: [traefik, cloudflared, edge_pages]
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter
@@ -73,6 +73,12 @@ _value:
       type: int
     config_file:
       description: (cloudflared) The tunnel's configuration file as the container sees it.
+      type: str
+    port:
+      description: (edge_pages) The port the page server answers on, inside the host's network (never published).
+      type: int
+    sign_in_page:
+      description: (edge_pages) The file name of the page shown when sign-in is unavailable.
       type: str
 """
 

@@ -21,6 +21,10 @@ description:
     identity headers passed to the app; when the outpost cannot be reached Traefik answers with an
     error status and the app is never called. Each SSO host also routes C(/outpost.goauthentik.io/)
     to the outpost (Authentik's sign-in callback).
+  - With O(pages), forward auth asks the outpost through Traefik's loopback C(sso-gate) entrypoint,
+    whose router answers a 5xx of the sign-in step (outpost down, unreachable or failing) with the page
+    server's C(sign-in-unavailable.html) and the same status; the app's own answers and the outpost's
+    denials (401, the redirect to sign in) are never replaced.
   - C(allow_from) becomes an IP allow list and C(rate_limit) a rate limit, both before the sign-on.
   - TLS 1.2 is the minimum, with strict SNI.
 options:
@@ -44,6 +48,11 @@ options:
   dashboard_host:
     description: Route Traefik's dashboard on this host name, behind single sign-on. Unset, it is not routed.
     type: str
+  pages:
+    description:
+      - The edge's page server, the entry from P(homelab.stack.platform_service#filter) with kind C(edge_pages).
+        Unset (or null), a failing sign-in step answers a bare error status.
+    type: dict
 seealso:
   - plugin: homelab.stack.routes
     plugin_type: filter
@@ -84,7 +93,7 @@ _value:
 """
 
 
-def traefik_config(routes, outpost_url, cert_resolver=None, certificate=None, dashboard_host=None):
+def traefik_config(routes, outpost_url, cert_resolver=None, certificate=None, dashboard_host=None, pages=None):
     """The filter: check the arguments' shape, then build the configuration."""
     if not isinstance(routes, list):
         raise AnsibleFilterError("traefik_config: routes: must be the list from homelab.stack.routes")
@@ -96,8 +105,11 @@ def traefik_config(routes, outpost_url, cert_resolver=None, certificate=None, da
         raise AnsibleFilterError("traefik_config: dashboard_host: %r is not a lower-case DNS name" % (dashboard_host,))
     if cert_resolver and certificate:
         raise AnsibleFilterError("traefik_config: give cert_resolver (acme) or certificate (internal, files), not both")
+    if pages is not None and (not isinstance(pages, dict) or not {"name", "port"} <= set(pages)):
+        raise AnsibleFilterError("traefik_config: pages: must be the entry from homelab.stack.platform_service('edge_pages')")
     return traefik.dynamic_config(routes, outpost_url, cert_resolver=cert_resolver, certificate=certificate,
-                                  dashboard_host=dashboard_host)
+                                  dashboard_host=dashboard_host,
+                                  pages_url="http://%s:%d" % (pages["name"], pages["port"]) if pages else None)
 
 
 class FilterModule:

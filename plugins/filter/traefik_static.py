@@ -14,6 +14,10 @@ description:
   - Entrypoint C(web) (:80) redirects permanently to C(websecure) (:443); the file provider watches the
     C(dynamic) directory beside the static file; C(ping) and Prometheus metrics answer on the C(internal)
     entrypoint, which the catalog entry never publishes; logs and the access log are JSON.
+  - Entrypoint C(sso-gate) listens on the container's loopback (127.0.0.1:8083) for Traefik's own forward-auth
+    calls, whose C(X-Forwarded-*) headers it trusts (see P(homelab.stack.traefik_config#filter), option C(pages)).
+  - Every entrypoint drops request headers whose name aliases another (C(aliasHeadersStrategy=delete), e.g.
+    C(X_Auth_User) for C(X-Auth-User)) and refuses a request path with an encoded NUL (C(%00)).
   - The API and dashboard are off unless O(dashboard) is true, and then only reachable through a router
     behind single sign-on (see P(homelab.stack.traefik_config#filter)).
   - With O(acme), certificates come from Let's Encrypt through Cloudflare's DNS-01 challenge

@@ -22,13 +22,14 @@ description:
     C(command=None) or a list of strings (a string is split like a shell would), C(auto_update=false),
     C(resources={}) or C({memory, cpus}), C(purge_volumes=false), C(oidc=None) or C({redirect_paths, scopes=[openid, profile, email]})
     (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
-    bind-mounted into the container), C(platform=None) or a platform kind (C(traefik)) whose container defaults
+    bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages)) whose container defaults
     fill the fields the entry leaves unset. A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
     Podman volumes and Podman secrets made for the services of one host, the ports published on one host, and the
     route subdomains and extra host names, do not collide.
-  - A C(platform=traefik) entry runs on O(edge), once.
+  - A C(platform=traefik) entry runs on O(edge), once; so do C(cloudflared) and C(edge_pages) (the edge's page
+    server, busybox's httpd serving the pages the traefik role writes).
   - With O(edge), a routed service of another host gets C(route.mesh_port) (default its C(port)), the port the edge
     reaches it on, published on that host's mesh address only. On the edge host, or without O(edge),
     C(route.mesh_port) is C(null) and the edge reaches the container by name.

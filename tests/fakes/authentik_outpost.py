@@ -10,7 +10,11 @@ keeping the original URL in its session. Everything else below
 ``/outpost.goauthentik.io/`` (the callback on the app's host) answers 200 "outpost".
 
 Sessions are cookies ``authentik_proxy_session=<id>``; ``add_session`` makes one.
-Requests are recorded with the forwarded headers the outpost relies on.
+Requests are recorded with the forwarded headers the outpost relies on. A status fault
+(``fail``) makes the outpost answer that status with a body naming an internal address
+(``FAULT_BODY``, which must never reach a browser through the edge), and the echo app
+answer that status with its usual body (the app's own error page); ``hang`` makes the
+outpost say nothing.
 """
 
 import json
@@ -20,6 +24,8 @@ from fakes import FakeHandler, FakeServer
 AUTH_PATH = "/outpost.goauthentik.io/auth/traefik"
 OUTPOST_PREFIX = "/outpost.goauthentik.io"
 COOKIE = "authentik_proxy_session"
+# What a failing outpost or app answers: details an error page must not show.
+FAULT_BODY = b"failure talking to 10.77.0.9:5432"
 
 
 def _cookies(header):
@@ -53,6 +59,12 @@ class _OutpostHandler(FakeHandler):
                      ("X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri",
                       "X-Forwarded-For")}
         fake.record({"method": self.command, "path": self.path, "forwarded": forwarded})
+        fault = fake.take_fault(self.path.split("?")[0])
+        if fault is not None and fault.kind == "hang":
+            fake.stopping.wait(fault.seconds)
+            return None  # no answer at all
+        if fault is not None:
+            return self._answer(fault.status, {"Content-Type": "text/plain"}, FAULT_BODY)
         if self.path.split("?")[0] != AUTH_PATH:
             if self.path.startswith(OUTPOST_PREFIX):
                 return self._answer(200, {}, b"outpost")
@@ -110,7 +122,8 @@ class _EchoHandler(FakeHandler):
     def handle_request(self):
         body = json.dumps({"marker": self.fake.marker, "path": self.path,
                            "headers": {name.lower(): value for name, value in self.headers.items()}}).encode()
-        self.send_response(200)
+        fault = self.fake.take_fault(self.path.split("?")[0])
+        self.send_response(fault.status if fault else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -24,9 +24,10 @@ import pytest
 import yaml
 from cryptography import x509
 
+import traefik_schemas
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FAKE_SYSTEMCTL = ROOT / "tests" / "fakes" / "systemctl_cli"
-SCHEMAS = ROOT / "tests" / "fixtures" / "traefik"
 RECAP = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 PLAY = """
@@ -41,6 +42,7 @@ def site_fixture(tmp_path):
     """Paths and variables of one edge: the configuration and CA directories start absent."""
     config_dir = tmp_path / "etc-traefik"
     tunnel_dir = tmp_path / "etc-cloudflared"
+    pages_dir = tmp_path / "edge-pages"
     variables = {
         "homelab_domain": "lab.test",
         "homelab_edge_host": "jove",
@@ -49,6 +51,8 @@ def site_fixture(tmp_path):
         "homelab_services": [
             {"name": "traefik", "host": "jove", "platform": "traefik",
              "mounts": [{"source": str(config_dir), "target": "/etc/traefik", "readonly": True}]},
+            {"name": "edge-pages", "host": "jove", "platform": "edge_pages",
+             "mounts": [{"source": str(pages_dir), "target": "/www", "readonly": True}]},
             {"name": "tunnel", "host": "jove", "platform": "cloudflared", "secrets": {"TUNNEL_TOKEN": "not-a-token"},
              "mounts": [{"source": str(tunnel_dir), "target": "/etc/cloudflared", "readonly": True}]},
             {"name": "whoami", "host": "kronos", "image": "docker.io/traefik/whoami:v1.10", "port": 80,
@@ -60,7 +64,8 @@ def site_fixture(tmp_path):
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {
         "jove": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
         "kronos": {"ansible_host": "100.64.0.11"}}}}))
-    return {"tmp": tmp_path, "config": config_dir, "tunnel": tunnel_dir, "ca": tmp_path / "ca", "vars": variables}
+    return {"tmp": tmp_path, "config": config_dir, "tunnel": tunnel_dir, "pages": pages_dir, "ca": tmp_path / "ca",
+            "vars": variables}
 
 
 def converge(site, *extra, roles=("traefik",), **overrides):
@@ -87,6 +92,7 @@ def test_check_mode_on_a_fresh_edge_changes_nothing(site):
     returncode, output, _changed = converge(site, "--check")
     assert returncode == 0, output
     assert not site["config"].exists() and not site["ca"].exists()
+    assert not site["pages"].exists()
 
 
 def test_a_converge_writes_the_edge_and_a_second_changes_nothing(site):
@@ -94,15 +100,21 @@ def test_a_converge_writes_the_edge_and_a_second_changes_nothing(site):
     assert returncode == 0, output
     assert changed > 0
     static = yaml.safe_load((site["config"] / "traefik.yml").read_text())
-    jsonschema.Draft7Validator(json.loads((SCHEMAS / "traefik-v3.json").read_text())).validate(static)
+    jsonschema.Draft7Validator(traefik_schemas.STATIC).validate(static)
     assert static["providers"]["file"] == {"directory": "/etc/traefik/dynamic", "watch": True}
     dynamic = yaml.safe_load((site["config"] / "dynamic" / "routes.yml").read_text())
-    jsonschema.Draft7Validator(json.loads((SCHEMAS / "traefik-v3-file-provider.json").read_text())).validate(dynamic)
+    jsonschema.Draft7Validator(traefik_schemas.DYNAMIC).validate(dynamic)
     routers = dynamic["http"]["routers"]
     assert routers["whoami"]["rule"] == "Host(`whoami.lab.test`) || Host(`who.site-b.lab.test`) || Host(`who.example.org`)"
     assert dynamic["http"]["services"]["whoami"]["loadBalancer"]["servers"] == [{"url": "http://100.64.0.11:80"}]
     assert dynamic["http"]["services"]["paperless"]["loadBalancer"]["servers"] == [{"url": "http://paperless:8000"}]
     assert "homelab-sso" in routers["paperless"]["middlewares"] and "paperless-outpost" in routers
+    # The catalog's page server answers a failing sign-in step, through the gate.
+    assert dynamic["http"]["services"]["homelab-edge-pages"]["loadBalancer"]["servers"] == [
+        {"url": "http://edge-pages:8080"}]
+    assert routers["sso-gate"]["entryPoints"] == ["sso-gate"] and static["entryPoints"]["sso-gate"]
+    page = site["pages"] / "sign-in-unavailable.html"
+    assert "Sign-in is unavailable" in page.read_text() and stat.S_IMODE(page.stat().st_mode) == 0o644
     assert dynamic["tls"]["certificates"] == [{"certFile": "/etc/traefik/certs/edge.crt",
                                               "keyFile": "/etc/traefik/certs/edge.key"}]
     # The certificate: issued by the exported CA for the domain, and the extra host inside it
@@ -149,6 +161,7 @@ def test_bad_input_fails_before_any_change(site, overrides, message):
     returncode, output, _changed = converge(site, **overrides)
     assert returncode != 0 and message in output, output
     assert not site["config"].exists() and not site["ca"].exists()
+    assert not site["pages"].exists()
 
 
 def test_a_catalog_without_the_edge_entry_is_refused(site):

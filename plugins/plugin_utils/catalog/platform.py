@@ -11,6 +11,8 @@ reads them through the ``platform_service`` view, never from a copy).
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
+
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
 # Where the traefik role writes the static and dynamic configuration and certificates on
@@ -30,6 +32,13 @@ CLOUDFLARED_METRICS_PORT = 2000
 # The secret that authenticates the connector (the tunnel's token).
 CLOUDFLARED_TOKEN = "TUNNEL_TOKEN"
 
+# The edge's own pages (sign-in unavailable): busybox's httpd serving, read-only, what
+# the traefik role writes. A tiny official image whose shell runs the health check.
+EDGE_PAGES_IMAGE = "docker.io/library/busybox:1.37"
+EDGE_PAGES_HOST_DIR = "/etc/homelab/edge-pages"
+EDGE_PAGES_DIR = "/www"
+EDGE_PAGES_PORT = 8080
+
 _DEFAULTS = {
     "traefik": {
         "image": TRAEFIK_IMAGE,
@@ -48,6 +57,13 @@ _DEFAULTS = {
                     "--metrics", f"0.0.0.0:{CLOUDFLARED_METRICS_PORT}", "run"],
         "metrics": {"port": CLOUDFLARED_METRICS_PORT, "path": "/metrics"},
     },
+    "edge_pages": {
+        "image": EDGE_PAGES_IMAGE,
+        "mounts": [{"source": EDGE_PAGES_HOST_DIR, "target": EDGE_PAGES_DIR, "readonly": True}],
+        "command": ["/bin/busybox", "httpd", "-f", "-p", str(EDGE_PAGES_PORT), "-h", EDGE_PAGES_DIR],
+        "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{EDGE_PAGES_PORT}/{SIGN_IN_UNAVAILABLE_PAGE}",
+                        "interval": "30s"},
+    },
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -56,13 +72,15 @@ FACTS = {
     "traefik": {"config_dir": TRAEFIK_CONFIG_DIR, "static_file": TRAEFIK_STATIC_FILE,
                 "internal_port": TRAEFIK_INTERNAL_PORT},
     "cloudflared": {"config_dir": CLOUDFLARED_CONFIG_DIR, "config_file": CLOUDFLARED_CONFIG_FILE},
+    "edge_pages": {"config_dir": EDGE_PAGES_DIR, "port": EDGE_PAGES_PORT, "sign_in_page": SIGN_IN_UNAVAILABLE_PAGE},
 }
 # Secrets an entry of the kind must carry.
 REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 
 KINDS = tuple(_DEFAULTS)
-# Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there).
-ON_EDGE = ("traefik", "cloudflared")
+# Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,
+# Traefik the page server).
+ON_EDGE = ("traefik", "cloudflared", "edge_pages")
 
 
 def with_defaults(kind: str, entry: dict) -> dict:

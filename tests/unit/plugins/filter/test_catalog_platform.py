@@ -105,3 +105,27 @@ def test_a_tunnel_needs_its_token():
     with pytest.raises(AnsibleFilterError, match=re.escape(
             "service tunnel: secrets: platform cloudflared needs TUNNEL_TOKEN (from a vault)")):
         validate_catalog([dict(CLOUDFLARED, secrets={})], HOSTS, edge="jove")
+
+
+PAGES = {"name": "edge-pages", "host": "jove", "platform": "edge_pages"}
+
+
+def test_an_edge_pages_entry_gets_busybox_httpd_serving_its_directory_read_only():
+    entry = validate_catalog([TRAEFIK, PAGES], HOSTS, edge="jove")[1]
+    assert entry["image"] == platform.EDGE_PAGES_IMAGE == "docker.io/library/busybox:1.37"
+    assert entry["mounts"] == [{"source": "/etc/homelab/edge-pages", "target": "/www", "readonly": True}]
+    assert entry["command"] == ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+    assert entry["healthcheck"]["cmd"] == "wget -q -O /dev/null http://127.0.0.1:8080/sign-in-unavailable.html"
+    # Nothing published: only Traefik reaches it, by name on the host's network.
+    assert entry["publish"] == [] and entry["route"] is None
+    catalog = validate_catalog([TRAEFIK, PAGES], HOSTS, edge="jove")
+    assert platform_service(catalog, "edge_pages") == {
+        "name": "edge-pages", "host": "jove", "image": platform.EDGE_PAGES_IMAGE, "host_dir": "/etc/homelab/edge-pages",
+        "secrets": [], "config_dir": "/www", "port": 8080, "sign_in_page": "sign-in-unavailable.html"}
+    assert platform_service(validate_catalog([TRAEFIK], HOSTS, edge="jove"), "edge_pages") is None
+
+
+def test_the_page_server_runs_on_the_edge_host():
+    with pytest.raises(AnsibleFilterError, match=re.escape(
+            "service edge-pages: host: platform edge_pages runs on the edge host jove (homelab_edge_host)")):
+        validate_catalog([TRAEFIK, dict(PAGES, host="kronos")], HOSTS, edge="jove")

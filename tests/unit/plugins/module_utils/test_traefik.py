@@ -1,20 +1,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Traefik's configuration as module_utils/traefik.py builds it, checked against Traefik's
-published JSON schemas (tests/fixtures/traefik/PROVENANCE.md)."""
+published JSON schemas (tests/fixtures/traefik/PROVENANCE.md, tests/traefik_schemas.py)."""
 
 from __future__ import annotations
-
-import json
-import pathlib
 
 import jsonschema
 import pytest
 
 from ansible_collections.homelab.stack.plugins.module_utils import traefik
+from traefik_schemas import DYNAMIC as DYNAMIC_SCHEMA, STATIC as STATIC_SCHEMA
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures" / "traefik"
-DYNAMIC_SCHEMA = json.loads((FIXTURES / "traefik-v3-file-provider.json").read_text())
-STATIC_SCHEMA = json.loads((FIXTURES / "traefik-v3.json").read_text())
 OUTPOST = "http://authentik-server:9000"
 
 
@@ -72,7 +67,8 @@ def test_an_sso_route_strips_first_then_asks_the_outpost_and_routes_its_callback
     assert routers["app"]["tls"] == {"certResolver": "letsencrypt"}
     assert config["http"]["middlewares"][traefik.FORWARD_AUTH] == {"forwardAuth": {
         "address": "http://authentik-server:9000/outpost.goauthentik.io/auth/traefik",
-        "trustForwardHeader": True, "authResponseHeaders": list(traefik.AUTHENTIK_HEADERS)}}
+        "trustForwardHeader": True, "authResponseHeaders": list(traefik.AUTHENTIK_HEADERS),
+        "maxResponseBodySize": 65536}}
     callback = routers["app-outpost"]
     assert callback["rule"] == "(Host(`app.lab.example.com`)) && PathPrefix(`/outpost.goauthentik.io/`)"
     assert callback["service"] == traefik.OUTPOST_SERVICE and callback["priority"] > len(routers["app"]["rule"])
@@ -152,3 +148,76 @@ def test_the_schema_check_is_not_vacuous():
     # A misspelt key is refused by the schema, so the validation above can fail.
     with pytest.raises(jsonschema.ValidationError):
         valid_dynamic({"http": {"routers": {"x": {"rule": "Host(`a`)", "service": "x", "entrypoints": ["a"]}}}})
+
+
+PAGES_URL = "http://edge-pages:8080"
+
+
+def test_with_a_page_server_forward_auth_asks_the_outpost_through_the_gate():
+    config = valid_dynamic(traefik.dynamic_config([route("app"), route("open", auth="none")], OUTPOST,
+                                                  pages_url=PAGES_URL, dashboard_host="traefik.lab.example.com"))
+    http = config["http"]
+    assert http["middlewares"][traefik.FORWARD_AUTH]["forwardAuth"]["address"] == (
+        "http://127.0.0.1:8083/outpost.goauthentik.io/auth/traefik")
+    # The gate listens on its own entrypoint only, for the forward-auth path only...
+    assert http["routers"][traefik.SSO_GATE] == {
+        "rule": "Path(`/outpost.goauthentik.io/auth/traefik`)", "entryPoints": [traefik.SSO_GATE],
+        "service": traefik.SSO_GATE, "middlewares": [traefik.SIGN_IN_UNAVAILABLE]}
+    assert http["services"][traefik.SSO_GATE] == {
+        "loadBalancer": {"servers": [{"url": "http://authentik-server:9000"}], "passHostHeader": False,
+                         "serversTransport": traefik.SSO_GATE}}
+    # It gives up before forward auth does (30 s, then a bare 500).
+    assert http["serversTransports"] == {traefik.SSO_GATE: {
+        "forwardingTimeouts": {"dialTimeout": "5s", "responseHeaderTimeout": "10s"}}}
+    # ...and replaces the body of a 5xx of that step only: denials (401, redirects) pass.
+    assert http["middlewares"][traefik.SIGN_IN_UNAVAILABLE] == {"errors": {
+        "status": ["500-599"], "service": traefik.PAGES_SERVICE, "query": "/sign-in-unavailable.html"}}
+    assert http["services"][traefik.PAGES_SERVICE] == {"loadBalancer": {"servers": [{"url": PAGES_URL}]}}
+    # No router of an app, nor the dashboard's, carries the errors middleware: the app's own
+    # answers are never replaced.
+    for name, router in http["routers"].items():
+        assert (traefik.SIGN_IN_UNAVAILABLE in router["middlewares"]) == (name == traefik.SSO_GATE), name
+    assert http["routers"]["app"]["middlewares"] == [traefik.SECURE_HEADERS, traefik.FORWARD_AUTH]
+    # The callback path still goes to the outpost directly.
+    assert http["routers"]["app-outpost"]["service"] == traefik.OUTPOST_SERVICE
+
+
+def test_the_gate_is_only_there_for_sign_on():
+    http = traefik.dynamic_config([route("open", auth="none")], OUTPOST, pages_url=PAGES_URL)["http"]
+    assert traefik.SSO_GATE not in http["routers"] and traefik.PAGES_SERVICE not in http["services"]
+    assert set(http["middlewares"]) == {traefik.SECURE_HEADERS} and "serversTransports" not in http
+
+
+def test_the_gate_address_can_move_with_the_static_configuration():
+    config = traefik.dynamic_config([route("app")], OUTPOST, pages_url=PAGES_URL, gate_address="127.0.0.1:9999")
+    assert config["http"]["middlewares"][traefik.FORWARD_AUTH]["forwardAuth"]["address"] == (
+        "http://127.0.0.1:9999/outpost.goauthentik.io/auth/traefik")
+
+
+def test_the_static_gate_listens_on_the_loopback_and_trusts_only_it():
+    config = traefik.static_config("/etc/traefik/dynamic")
+    gate = config["entryPoints"][traefik.SSO_GATE]
+    assert gate["address"] == traefik.SSO_GATE_ADDRESS == "127.0.0.1:8083"
+    assert gate["forwardedHeaders"] == {"trustedIPs": ["127.0.0.1/32", "::1/128"]}
+    # The other entrypoints trust no client's X-Forwarded-* headers.
+    assert [name for name, entry in config["entryPoints"].items() if "forwardedHeaders" in entry] == [traefik.SSO_GATE]
+
+
+@pytest.mark.parametrize("options", [{}, {"dashboard": True, "ports": {"web": "127.0.0.1:8080"}}])
+def test_every_entrypoint_drops_aliasing_headers_and_refuses_an_encoded_nul(options):
+    config = traefik.static_config("/etc/traefik/dynamic", **options)
+    assert set(config["entryPoints"]) == {"web", "websecure", "internal", traefik.SSO_GATE}
+    for name, entry in config["entryPoints"].items():
+        assert entry["http"]["aliasHeadersStrategy"] == "delete", name
+        assert entry["http"]["encodedCharacters"] == {"allowEncodedNullCharacter": False}, name
+    # What was there stays: the redirect and websecure's TLS.
+    assert config["entryPoints"]["web"]["http"]["redirections"]["entryPoint"]["to"] == "websecure"
+    assert config["entryPoints"]["websecure"]["http"]["tls"] == {}
+
+
+def test_the_alias_headers_key_is_checked_too():
+    # The schema knows aliasHeadersStrategy (tests/traefik_schemas.py) with Traefik's values only.
+    config = traefik.static_config("/d")
+    config["entryPoints"]["web"]["http"]["aliasHeadersStrategy"] = "drop"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(STATIC_SCHEMA).validate(config)
