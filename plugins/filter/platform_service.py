@@ -20,7 +20,7 @@ options:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared]
+    choices: [traefik, cloudflared, authentik, authentik_worker]
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter
@@ -74,6 +74,9 @@ _value:
     config_file:
       description: (cloudflared) The tunnel's configuration file as the container sees it.
       type: str
+    port:
+      description: (authentik) The server's HTTP port (web interface, API, embedded outpost).
+      type: int
 """
 
 

@@ -11,6 +11,8 @@ reads them through the ``platform_service`` view, never from a copy).
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity
+
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
 # Where the traefik role writes the static and dynamic configuration and certificates on
@@ -60,13 +62,18 @@ FACTS = {
 # Secrets an entry of the kind must carry.
 REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 
-KINDS = tuple(_DEFAULTS)
+# Authentik: one entry the catalog expands into server, worker and database (identity.py
+# fills in their fields, so they have no defaults here).
+FACTS.update(identity.FACTS)
+REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
+
+KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there).
 ON_EDGE = ("traefik", "cloudflared")
 
 
 def with_defaults(kind: str, entry: dict) -> dict:
     """The entry with the kind's defaults under every field it leaves unset (or null)."""
-    result = {field: value for field, value in _DEFAULTS[kind].items() if entry.get(field) is None}
+    result = {field: value for field, value in _DEFAULTS.get(kind, {}).items() if entry.get(field) is None}
     result.update((field, value) for field, value in entry.items() if value is not None)
     return result
