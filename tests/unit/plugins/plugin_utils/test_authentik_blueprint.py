@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import pathlib
-import uuid
 
 import jsonschema
 import pytest
 import yaml
 
+from blueprint_tags import TAGS, TagLoader
 from ansible_collections.homelab.stack.plugins.filter.authentik_blueprint import FilterModule as BlueprintFilter
 from ansible_collections.homelab.stack.plugins.filter.sso_applications import FilterModule as ApplicationsFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
@@ -22,35 +22,6 @@ validate_catalog = CatalogFilter().filters()["validate_catalog"]
 sso_applications = ApplicationsFilter().filters()["sso_applications"]
 authentik_blueprint = BlueprintFilter().filters()["authentik_blueprint"]
 DOMAIN = "lab.example.com"
-
-
-class TagLoader(yaml.SafeLoader):
-    """Reads Authentik's tags as what they resolve to: a provider's key is an integer,
-    every other object's a UUID, an environment value a string. The tags are kept aside."""
-
-
-TAGS = []
-
-
-def _find(loader, node):
-    TAGS.append(("!Find", loader.construct_sequence(node, deep=True)))
-    return str(uuid.uuid4())
-
-
-def _key_of(loader, node):
-    entry_id = loader.construct_scalar(node)
-    TAGS.append(("!KeyOf", entry_id))
-    return 7 if entry_id.startswith("provider-") else str(uuid.uuid4())
-
-
-def _env(loader, node):
-    TAGS.append(("!Env", loader.construct_scalar(node)))
-    return "from-the-environment"
-
-
-TagLoader.add_constructor("!Find", _find)
-TagLoader.add_constructor("!KeyOf", _key_of)
-TagLoader.add_constructor("!Env", _env)
 
 
 def svc(name, **fields):
