@@ -58,6 +58,11 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper that writes the three tags."""
 
 
+# Ansible hands filters its own subclasses of str, dict, list and int (tagged values), which
+# the SafeDumper only knows by their exact types.
+for _base, _represent in ((str, yaml.SafeDumper.represent_str), (dict, yaml.SafeDumper.represent_dict),
+                          (list, yaml.SafeDumper.represent_list), (int, yaml.SafeDumper.represent_int)):
+    _Dumper.add_multi_representer(_base, _represent)
 _Dumper.add_representer(Find, lambda d, v: d.represent_sequence("!Find", [v.model, [v.field, v.value]], flow_style=True))
 _Dumper.add_representer(KeyOf, lambda d, v: d.represent_scalar("!KeyOf", v.entry_id))
 _Dumper.add_representer(Env, lambda d, v: d.represent_scalar("!Env", v.name))

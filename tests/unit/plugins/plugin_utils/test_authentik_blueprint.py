@@ -115,3 +115,17 @@ def test_the_applications_view_needs_no_mesh_address():
     # not the address the edge reaches it on.
     catalog = validate_catalog([svc("nas", host="kronos", route={"auth": "sso"})], ["jove", "kronos"], edge="jove")
     assert [app["fqdn"] for app in sso_applications(catalog, DOMAIN)] == ["nas.lab.example.com"]
+
+
+def test_values_of_ansibles_own_types_are_written_plainly():
+    # Ansible hands filters subclasses of str, dict and list (its tagged values).
+    class Tagged(str):
+        pass
+
+    class TaggedList(list):
+        pass
+
+    apps = sso_applications(validate_catalog(CATALOG, ["jove"]), DOMAIN)
+    tagged = [dict(app, name=Tagged(app["name"]), groups=TaggedList(Tagged(group) for group in app["groups"]))
+              for app in apps]
+    assert authentik_blueprint(tagged) == authentik_blueprint(apps)
