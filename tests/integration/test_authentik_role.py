@@ -56,9 +56,10 @@ def authentik_entries(data_dir="/var/lib/homelab/authentik", blueprints_dir="/et
 
 def test_the_three_units_pass_the_real_generator(generator, tmp_path):
     catalog = validate_catalog(authentik_entries() + APPS, ["localhost"])
-    units = {unit_filename(unit["name"], unit["type"]): render_unit(unit["type"], unit["unit"], unit["spec"],
-                                                                     unit["service"], unit["install"])
-             for unit in host_units(catalog, "localhost")}
+    units = {}
+    for unit in host_units(catalog, "localhost"):
+        sections = (unit["unit"], unit["spec"], unit["service"], unit["install"])
+        units[unit_filename(unit["name"], unit["type"])] = render_unit(unit["type"], *sections)
     generated = validate_units(generator, str(tmp_path), units, run_generator)
     assert sorted(generated) == sorted(units)
     text = "\n".join(units.values()) + "\n".join(generated.values())
