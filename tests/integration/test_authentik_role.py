@@ -121,6 +121,7 @@ def test_a_converge_installs_the_blueprint_and_a_second_changes_nothing(site):
     assert ("authentik_providers_oauth2.oauth2provider", "provider-grafana-oidc") in models
     assert ("authentik_core.group", "group-family") in models
     assert ("!Env", "HOMELAB_OIDC_GRAFANA_SECRET") in TAGS
+    assert data["entries"][-1]["attrs"]["config"] == {"authentik_host": "https://authentik.lab.test"}
     # The identity provider itself is no application of its own.
     assert not any(entry.get("id", "").startswith("app-authentik") for entry in data["entries"])
     text = blueprint.read_text()

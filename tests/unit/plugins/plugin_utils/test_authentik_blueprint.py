@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from ansible.errors import AnsibleFilterError
 from blueprint_tags import TAGS, TagLoader
 from ansible_collections.homelab.stack.plugins.filter.authentik_blueprint import FilterModule as BlueprintFilter
 from ansible_collections.homelab.stack.plugins.filter.sso_applications import FilterModule as ApplicationsFilter
@@ -129,3 +130,12 @@ def test_values_of_ansibles_own_types_are_written_plainly():
     tagged = [dict(app, name=Tagged(app["name"]), groups=TaggedList(Tagged(group) for group in app["groups"]))
               for app in apps]
     assert authentik_blueprint(tagged) == authentik_blueprint(apps)
+
+
+def test_the_embedded_outpost_sends_browsers_to_authentiks_own_url():
+    apps = sso_applications(validate_catalog(CATALOG, ["jove"]), DOMAIN)
+    data = yaml.load(authentik_blueprint(apps, "https://authentik.lab.example.com"), Loader=TagLoader)  # noqa: S506
+    jsonschema.Draft7Validator(SCHEMA).validate(data)
+    assert data["entries"][-1]["attrs"]["config"] == {"authentik_host": "https://authentik.lab.example.com"}
+    with pytest.raises(AnsibleFilterError, match="authentik_blueprint: authentik_url: must be an https:// URL"):
+        authentik_blueprint(apps, "authentik:9000")
