@@ -19,12 +19,19 @@ description:
     redirect URIs, its scopes) and an application. The client secret is read from the worker's environment
     variable C(HOMELAB_OIDC_<NAME>_SECRET), so no secret is written into the file.
   - The groups a route names are made and bound to its applications; then only their members may use them.
+positional: authentik_url
 options:
   _input:
     description: The applications, from P(homelab.stack.sso_applications#filter).
     type: list
     elements: dict
     required: true
+  authentik_url:
+    description:
+      - Where users reach Authentik, e.g. C(https://authentik.lab.example.com); it becomes the embedded
+        outpost's C(authentik_host), where the outpost sends browsers to sign in. Unset leaves the
+        outpost's configuration alone.
+    type: str
 seealso:
   - plugin: homelab.stack.sso_applications
     plugin_type: filter
@@ -34,9 +41,11 @@ author: homelab.stack maintainers
 EXAMPLES = r"""
 - name: Install the applications blueprint
   ansible.builtin.copy:
-    content: "{{ homelab_catalog | homelab.stack.sso_applications(homelab_domain) | homelab.stack.authentik_blueprint }}"
+    content: >-
+      {{ homelab_catalog | homelab.stack.sso_applications(homelab_domain)
+         | homelab.stack.authentik_blueprint('https://authentik.' ~ homelab_domain) }}
     dest: /etc/homelab/authentik/blueprints/homelab.yaml
-    mode: "0640"
+    mode: "0644"
 """
 
 RETURN = r"""
@@ -46,11 +55,13 @@ _value:
 """
 
 
-def authentik_blueprint(applications):
+def authentik_blueprint(applications, authentik_url=None):
     """The filter: the blueprint's YAML text."""
     if not isinstance(applications, list):
         raise AnsibleFilterError("authentik_blueprint: applications: must be the list from homelab.stack.sso_applications")
-    return blueprint_format.dump(blueprint_format.applications_blueprint(applications))
+    if authentik_url is not None and not (isinstance(authentik_url, str) and authentik_url.startswith("https://")):
+        raise AnsibleFilterError("authentik_blueprint: authentik_url: must be an https:// URL, got %r" % (authentik_url,))
+    return blueprint_format.dump(blueprint_format.applications_blueprint(applications, authentik_url))
 
 
 class FilterModule:

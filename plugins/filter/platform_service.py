@@ -20,7 +20,7 @@ options:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared, edge_pages]
+    choices: [traefik, cloudflared, edge_pages, authentik, authentik_worker]
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter
@@ -75,7 +75,8 @@ _value:
       description: (cloudflared) The tunnel's configuration file as the container sees it.
       type: str
     port:
-      description: (edge_pages) The port the page server answers on, inside the host's network (never published).
+      description: (edge_pages) The port the page server answers on, inside the host's network (never published);
+        (authentik) the server's HTTP port (web interface, API, embedded outpost).
       type: int
     sign_in_page:
       description: (edge_pages) The file name of the page shown when sign-in is unavailable.

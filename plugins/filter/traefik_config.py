@@ -34,7 +34,7 @@ options:
     elements: dict
     required: true
   outpost_url:
-    description: Base URL of the Authentik outpost that answers forward auth, e.g. C(http://authentik-server:9000).
+    description: Base URL of the Authentik outpost that answers forward auth, e.g. C(http://authentik:9000) (see P(homelab.stack.sso_outpost_url#filter)).
     type: str
     required: true
   cert_resolver:

@@ -58,6 +58,11 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper that writes the three tags."""
 
 
+# Ansible hands filters its own subclasses of str, dict, list and int (tagged values), which
+# the SafeDumper only knows by their exact types.
+for _base, _represent in ((str, yaml.SafeDumper.represent_str), (dict, yaml.SafeDumper.represent_dict),
+                          (list, yaml.SafeDumper.represent_list), (int, yaml.SafeDumper.represent_int)):
+    _Dumper.add_multi_representer(_base, _represent)
 _Dumper.add_representer(Find, lambda d, v: d.represent_sequence("!Find", [v.model, [v.field, v.value]], flow_style=True))
 _Dumper.add_representer(KeyOf, lambda d, v: d.represent_scalar("!KeyOf", v.entry_id))
 _Dumper.add_representer(Env, lambda d, v: d.represent_scalar("!Env", v.name))
@@ -78,7 +83,7 @@ def _application(entry_id, slug, name, provider_id, launch_url):
             "attrs": {"name": name, "provider": KeyOf(provider_id), "meta_launch_url": launch_url}}
 
 
-def applications_blueprint(applications):
+def applications_blueprint(applications, authentik_url=None):
     """The blueprint for the ``sso_applications`` view.
 
     For each forward-auth application a proxy provider (mode ``forward_single``, the app's
@@ -88,6 +93,8 @@ def applications_blueprint(applications):
     strict redirect URIs, the scopes' mappings, Authentik's self-signed signing key) and
     its application (slug ``<name>-oidc`` when the service also has forward auth); the
     groups a route names, bound to its application (then only they may use it).
+    ``authentik_url``: where users reach Authentik (``https://authentik.<domain>``), set as
+    the embedded outpost's ``authentik_host``, where it sends browsers to sign in.
     """
     entries = []
     groups = sorted({group for app in applications for group in app["groups"]})
@@ -123,8 +130,11 @@ def applications_blueprint(applications):
                 entries.append({"model": "authentik_policies.policybinding",
                                 "identifiers": {"target": KeyOf(app_id), "group": KeyOf("group-%s" % group)},
                                 "attrs": {"order": order}})
+    outpost = {"providers": proxied}
+    if authentik_url:
+        outpost["config"] = {"authentik_host": authentik_url}
     entries.append({"model": "authentik_outposts.outpost", "identifiers": {"managed": EMBEDDED_OUTPOST},
-                    "attrs": {"providers": proxied}})
+                    "attrs": outpost})
     return {"version": 1,
             "metadata": {"name": BLUEPRINT_NAME,
                          "labels": {"blueprints.goauthentik.io/description": "Written by homelab.stack from the catalog"}},

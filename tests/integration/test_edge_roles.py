@@ -222,3 +222,29 @@ def test_a_catalog_without_the_tunnel_is_refused(site):
     services = [service for service in site["vars"]["homelab_services"] if service["name"] != "tunnel"]
     returncode, output, _changed = converge(site, roles=("cloudflared",), homelab_services=services)
     assert returncode != 0 and "homelab_services has no tunnel: add {name: tunnel, host: jove" in output
+
+
+AUTHENTIK_SECRETS = {"AUTHENTIK_SECRET_KEY": "k", "AUTHENTIK_BOOTSTRAP_PASSWORD": "p", "AUTHENTIK_BOOTSTRAP_TOKEN": "t",
+                     "AUTHENTIK_POSTGRESQL__PASSWORD": "d"}
+
+
+@pytest.mark.parametrize(("authentik_host", "outpost"), [
+    (None, "http://identity-provider.invalid"),  # no identity provider: SSO routes fail closed
+    ("jove", "http://authentik:9000"),  # on the edge host, by container name
+    ("kronos", "http://100.64.0.11:9000"),  # elsewhere, over the mesh like any route
+])
+def test_forward_auth_asks_the_catalogs_identity_provider(site, authentik_host, outpost):
+    services = list(site["vars"]["homelab_services"])
+    if authentik_host:
+        services.append({"name": "authentik", "host": authentik_host, "platform": "authentik",
+                         "secrets": AUTHENTIK_SECRETS})
+    returncode, output, _changed = converge(site, homelab_services=services)
+    assert returncode == 0, output
+    dynamic = yaml.safe_load((site["config"] / "dynamic" / "routes.yml").read_text())
+    assert dynamic["http"]["middlewares"]["homelab-sso"]["forwardAuth"]["address"] == \
+        outpost + "/outpost.goauthentik.io/auth/traefik"
+    assert dynamic["http"]["services"]["homelab-sso-outpost"]["loadBalancer"]["servers"] == [
+        {"url": outpost + "/outpost.goauthentik.io"}]
+    if authentik_host:
+        # Users sign in at its own route, which it guards itself.
+        assert dynamic["http"]["routers"]["authentik"]["middlewares"] == ["homelab-secure-headers"]

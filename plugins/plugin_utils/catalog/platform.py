@@ -12,6 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -77,7 +78,12 @@ FACTS = {
 # Secrets an entry of the kind must carry.
 REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 
-KINDS = tuple(_DEFAULTS)
+# Authentik: one entry the catalog expands into server, worker and database (identity.py
+# fills in their fields, so they have no defaults here).
+FACTS.update(identity.FACTS)
+REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
+
+KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,
 # Traefik the page server).
 ON_EDGE = ("traefik", "cloudflared", "edge_pages")
@@ -85,6 +91,6 @@ ON_EDGE = ("traefik", "cloudflared", "edge_pages")
 
 def with_defaults(kind: str, entry: dict) -> dict:
     """The entry with the kind's defaults under every field it leaves unset (or null)."""
-    result = {field: value for field, value in _DEFAULTS[kind].items() if entry.get(field) is None}
+    result = {field: value for field, value in _DEFAULTS.get(kind, {}).items() if entry.get(field) is None}
     result.update((field, value) for field, value in entry.items() if value is not None)
     return result

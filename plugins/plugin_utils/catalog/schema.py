@@ -25,7 +25,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unsafe_character,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -817,7 +817,8 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     ``hosts`` the inventory host names (``groups['all']``), ``edge`` the host that runs the
     reverse proxy (``homelab_edge_host``; None when there is none). The result is a new list in
     input order of new dicts with every field of :data:`FIELDS` present and defaults
-    filled; the input is not modified. Normalising a normalised catalog returns an equal
+    filled, followed by the services a platform entry makes (identity.expand); the input is
+    not modified. Normalising a normalised catalog returns an equal
     catalog. Raises AnsibleFilterError with ``service <name>: <field>: <problem>``.
     """
     host_names = _host_names(hosts)
@@ -829,15 +830,17 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
         raise AnsibleFilterError(f"validate_catalog: services: must be a list of services, got {_kind(services)}")
     result = []
     first: dict[str, int] = {}
-    for index, entry in enumerate(services):
+    for index, entry in enumerate(identity.expand(services)):
         name = _service_name(index, entry)
         if name in first:
             raise _error(name, "name", f"duplicate of service #{first[name]}")
         first[name] = index
         result.append(normalise_service(index, entry, host_names))
     _check_dependencies(result)
+    identity.deliver_oidc_secrets(result)
     _check_generated_names(result)
     _check_platform(result, edge)
+    identity.check(result)
     _place_routes(result, edge)
     _check_published_ports(result)
     return result

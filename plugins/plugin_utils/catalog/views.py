@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
@@ -283,8 +283,8 @@ def platform_service(catalog: object, kind: object) -> dict | None:
     platform.FACTS): ``host_dir`` is the host directory the entry mounts at ``config_dir``,
     where the kind's role writes; ``secrets`` the names (never the values) of its secrets.
     """
-    if not isinstance(kind, str) or kind not in platform.KINDS:
-        raise AnsibleFilterError(f"platform_service: kind: {_quote(kind)} is not one of {', '.join(platform.KINDS)}")
+    if not isinstance(kind, str) or kind not in platform.FACTS:
+        raise AnsibleFilterError(f"platform_service: kind: {_quote(kind)} is not one of {', '.join(platform.FACTS)}")
     facts = platform.FACTS[kind]
     for service in _present(_catalog(catalog, "platform_service")):
         if service["platform"] != kind:
@@ -297,6 +297,25 @@ def platform_service(catalog: object, kind: object) -> dict | None:
         return {"name": service["name"], "host": service["host"], "image": service["image"],
                 "host_dir": sources[0], "secrets": sorted(service["secrets"]), **facts}
     return None
+
+
+# Where forward auth goes when the catalog has no identity provider: a name that never
+# resolves (RFC 2606), so the edge answers every auth: sso route with an error (fails closed).
+NO_IDENTITY_PROVIDER = "http://identity-provider.invalid"
+
+
+def sso_outpost_url(catalog: object, addresses: object = None) -> str:
+    """The base URL the edge's forward auth asks: the present ``platform: authentik`` server
+    as the edge reaches its route (by name on the edge host, else the mesh address and
+    port, like every route), or :data:`NO_IDENTITY_PROVIDER` when there is none."""
+    if addresses is None:
+        addresses = {}
+    if not isinstance(addresses, Mapping):
+        raise AnsibleFilterError(f"sso_outpost_url: addresses: must be a mapping of host to address, got {_kind(addresses)}")
+    for service in _present(_catalog(catalog, "sso_outpost_url")):
+        if service["platform"] == identity.KIND:
+            return _upstream(service, addresses)
+    return NO_IDENTITY_PROVIDER
 
 
 def sso_applications(catalog: object, domain: object) -> list:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import pathlib
-import uuid
 
 import jsonschema
 import pytest
 import yaml
 
+from ansible.errors import AnsibleFilterError
+from blueprint_tags import TAGS, TagLoader
 from ansible_collections.homelab.stack.plugins.filter.authentik_blueprint import FilterModule as BlueprintFilter
 from ansible_collections.homelab.stack.plugins.filter.sso_applications import FilterModule as ApplicationsFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
@@ -22,35 +23,6 @@ validate_catalog = CatalogFilter().filters()["validate_catalog"]
 sso_applications = ApplicationsFilter().filters()["sso_applications"]
 authentik_blueprint = BlueprintFilter().filters()["authentik_blueprint"]
 DOMAIN = "lab.example.com"
-
-
-class TagLoader(yaml.SafeLoader):
-    """Reads Authentik's tags as what they resolve to: a provider's key is an integer,
-    every other object's a UUID, an environment value a string. The tags are kept aside."""
-
-
-TAGS = []
-
-
-def _find(loader, node):
-    TAGS.append(("!Find", loader.construct_sequence(node, deep=True)))
-    return str(uuid.uuid4())
-
-
-def _key_of(loader, node):
-    entry_id = loader.construct_scalar(node)
-    TAGS.append(("!KeyOf", entry_id))
-    return 7 if entry_id.startswith("provider-") else str(uuid.uuid4())
-
-
-def _env(loader, node):
-    TAGS.append(("!Env", loader.construct_scalar(node)))
-    return "from-the-environment"
-
-
-TagLoader.add_constructor("!Find", _find)
-TagLoader.add_constructor("!KeyOf", _key_of)
-TagLoader.add_constructor("!Env", _env)
 
 
 def svc(name, **fields):
@@ -144,3 +116,26 @@ def test_the_applications_view_needs_no_mesh_address():
     # not the address the edge reaches it on.
     catalog = validate_catalog([svc("nas", host="kronos", route={"auth": "sso"})], ["jove", "kronos"], edge="jove")
     assert [app["fqdn"] for app in sso_applications(catalog, DOMAIN)] == ["nas.lab.example.com"]
+
+
+def test_values_of_ansibles_own_types_are_written_plainly():
+    # Ansible hands filters subclasses of str, dict and list (its tagged values).
+    class Tagged(str):
+        pass
+
+    class TaggedList(list):
+        pass
+
+    apps = sso_applications(validate_catalog(CATALOG, ["jove"]), DOMAIN)
+    tagged = [dict(app, name=Tagged(app["name"]), groups=TaggedList(Tagged(group) for group in app["groups"]))
+              for app in apps]
+    assert authentik_blueprint(tagged) == authentik_blueprint(apps)
+
+
+def test_the_embedded_outpost_sends_browsers_to_authentiks_own_url():
+    apps = sso_applications(validate_catalog(CATALOG, ["jove"]), DOMAIN)
+    data = yaml.load(authentik_blueprint(apps, "https://authentik.lab.example.com"), Loader=TagLoader)  # noqa: S506
+    jsonschema.Draft7Validator(SCHEMA).validate(data)
+    assert data["entries"][-1]["attrs"]["config"] == {"authentik_host": "https://authentik.lab.example.com"}
+    with pytest.raises(AnsibleFilterError, match="authentik_blueprint: authentik_url: must be an https:// URL"):
+        authentik_blueprint(apps, "authentik:9000")
