@@ -241,8 +241,10 @@ def test_forward_auth_asks_the_catalogs_identity_provider(site, authentik_host, 
     returncode, output, _changed = converge(site, homelab_services=services)
     assert returncode == 0, output
     dynamic = yaml.safe_load((site["config"] / "dynamic" / "routes.yml").read_text())
+    # The site has a page server, so forward auth asks the loopback gate, which asks the outpost.
     assert dynamic["http"]["middlewares"]["homelab-sso"]["forwardAuth"]["address"] == \
-        outpost + "/outpost.goauthentik.io/auth/traefik"
+        "http://127.0.0.1:8083/outpost.goauthentik.io/auth/traefik"
+    assert dynamic["http"]["services"]["sso-gate"]["loadBalancer"]["servers"] == [{"url": outpost}]
     assert dynamic["http"]["services"]["homelab-sso-outpost"]["loadBalancer"]["servers"] == [
         {"url": outpost + "/outpost.goauthentik.io"}]
     if authentik_host:
