@@ -8,6 +8,7 @@ Users declare every service once in ``homelab_services``; from that list:
 - ``names``: every name derived from a service (volumes, secrets, the network);
 - ``views``: the per-subsystem views the roles consume (a host's Quadlet units and
   secrets, routes, scrape targets, backup sets);
+- ``platform``, ``identity``, ``monitoring``: what a ``platform`` kind fills in;
 - ``service_plan``: the service role's internals (start order, restarts from the
   host's state, what to prune).
 

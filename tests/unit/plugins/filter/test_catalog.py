@@ -201,10 +201,10 @@ def test_volume_backup_defaults_to_none():
 
 
 @pytest.mark.parametrize("fields, expected", [
-    ({"port": 8080, "metrics": {}}, {"port": 8080, "path": "/metrics"}),
-    ({"port": 8080, "metrics": True}, {"port": 8080, "path": "/metrics"}),
-    ({"port": 8080, "metrics": {"port": 9100}}, {"port": 9100, "path": "/metrics"}),
-    ({"metrics": {"port": 9100, "path": "/stats"}}, {"port": 9100, "path": "/stats"}),
+    ({"port": 8080, "metrics": {}}, {"port": 8080, "path": "/metrics", "mesh_port": None}),
+    ({"port": 8080, "metrics": True}, {"port": 8080, "path": "/metrics", "mesh_port": None}),
+    ({"port": 8080, "metrics": {"port": 9100}}, {"port": 9100, "path": "/metrics", "mesh_port": None}),
+    ({"metrics": {"port": 9100, "path": "/stats"}}, {"port": 9100, "path": "/stats", "mesh_port": None}),
     ({"port": 8080, "metrics": False}, None),
 ])
 def test_metrics_are_normalised(fields, expected):
