@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The monitoring platform in the catalog: the prometheus, alertmanager and
-blackbox_exporter kinds, and how Prometheus reaches metrics on another host (metrics.mesh_port)."""
+blackbox_exporter kinds, how Prometheus reaches metrics on another host (metrics.mesh_port),
+and the monitoring_targets view the monitoring role consumes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.filter import host_units as host_units_plugin
+from ansible_collections.homelab.stack.plugins.filter import monitoring_targets as monitoring_targets_plugin
 from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monitoring
@@ -18,8 +20,11 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monit
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
 platform_service = platform_service_plugin.FilterModule().filters()["platform_service"]
+monitoring_targets = monitoring_targets_plugin.FilterModule().filters()["monitoring_targets"]
 
 HOSTS = ["jove", "kronos", "vesta"]
+DOMAIN = "lab.example.com"
+ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
 PROMETHEUS = {"name": "prometheus", "host": "jove", "platform": "prometheus"}
 ALERTMANAGER = {"name": "alertmanager", "host": "jove", "platform": "alertmanager"}
 BLACKBOX = {"name": "blackbox", "host": "jove", "platform": "blackbox_exporter"}
@@ -242,3 +247,149 @@ def test_a_metrics_mesh_port_needs_the_hosts_address():
 def test_bad_metrics_ports_are_refused_naming_the_field(metrics, message):
     with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
         validate_catalog([PROMETHEUS, svc(metrics=metrics)], HOSTS)
+
+
+# --- the monitoring_targets view ------------------------------------------------------
+
+
+def lab_catalog():
+    return validate_catalog([
+        {"name": "traefik", "host": "jove", "platform": "traefik"},
+        *MONITORING,
+        svc("wiki", route=True, metrics=True),
+        svc("api", host="jove", route={"auth": "none", "paths": ["/api"]}, metrics={"port": 9000, "path": "/stats"}),
+        svc("db", image="docker.io/library/postgres:16"),
+        svc("old", route=True, metrics={"port": 9001}, state="absent"),
+    ], HOSTS, edge="jove")
+
+
+def test_monitoring_targets_gives_the_jobs_and_probes_of_the_catalog():
+    assert monitoring_targets(lab_catalog(), ADDRESSES, DOMAIN) == {
+        "prometheus_host": "jove",
+        "jobs": [
+            {"job": "alertmanager", "metrics_path": "/metrics", "targets": [
+                {"address": "alertmanager:9093", "labels": {"service": "alertmanager", "host": "jove"}}]},
+            {"job": "api", "metrics_path": "/stats", "targets": [
+                {"address": "api:9000", "labels": {"service": "api", "host": "jove"}}]},
+            {"job": "blackbox_exporter", "metrics_path": "/metrics", "targets": [
+                {"address": "blackbox:9115", "labels": {"service": "blackbox", "host": "jove"}}]},
+            {"job": "node", "metrics_path": "/metrics", "targets": [
+                {"address": "100.64.0.10:9100", "labels": {"instance": "jove:9100", "host": "jove"}},
+                {"address": "100.64.0.11:9100", "labels": {"instance": "kronos:9100", "host": "kronos"}}]},
+            {"job": "prometheus", "metrics_path": "/metrics", "targets": [
+                {"address": "prometheus:9090", "labels": {"service": "prometheus", "host": "jove"}}]},
+            {"job": "traefik", "metrics_path": "/metrics", "targets": [
+                {"address": "traefik:8082", "labels": {"service": "traefik", "host": "jove"}}]},
+            {"job": "wiki", "metrics_path": "/metrics", "targets": [
+                {"address": "100.64.0.11:8000", "labels": {"service": "wiki", "host": "kronos"}}]},
+        ],
+        "probes": [
+            {"module": "http_2xx", "target": "https://api.lab.example.com/api", "labels": {
+                "instance": "https://api.lab.example.com/api", "service": "api", "auth": "none", "probe": "route"}},
+            {"module": "http_sso", "target": "https://wiki.lab.example.com/", "labels": {
+                "instance": "https://wiki.lab.example.com/", "service": "wiki", "auth": "sso", "probe": "route"}},
+            {"module": "icmp", "target": "100.64.0.11", "labels": {"instance": "kronos", "host": "kronos",
+                                                                   "probe": "icmp"}},
+            {"module": "tcp_connect", "target": "100.64.0.11:9100", "labels": {"instance": "kronos", "host": "kronos",
+                                                                               "probe": "tcp"}},
+        ],
+    }
+
+
+def test_a_platform_entry_keeps_its_kinds_job_name_whatever_its_name():
+    catalog = validate_catalog([dict(PROMETHEUS, name="prom"), dict(BLACKBOX, name="bb"),
+                                {"name": "edge", "host": "jove", "platform": "traefik"}], HOSTS, edge="jove")
+    jobs = {job["job"]: job["targets"][0]["labels"].get("service") for job in
+            monitoring_targets(catalog, ADDRESSES, DOMAIN)["jobs"]}
+    assert jobs == {"blackbox_exporter": "bb", "node": None, "prometheus": "prom", "traefik": "edge"}
+
+
+def test_a_route_with_several_hosts_is_probed_once_at_its_fqdn():
+    catalog = validate_catalog([PROMETHEUS, svc(host="jove", route={"hosts": ["www.example.org"]})], HOSTS)
+    probes = monitoring_targets(catalog, ADDRESSES, DOMAIN)["probes"]
+    assert [probe["target"] for probe in probes if probe["labels"]["probe"] == "route"] == [
+        "https://app.lab.example.com/"]
+
+
+def test_without_prometheus_the_view_is_still_computed_and_every_host_probed():
+    catalog = validate_catalog([svc(metrics=True)], HOSTS)
+    view = monitoring_targets(catalog, ADDRESSES, DOMAIN)
+    assert view["prometheus_host"] is None
+    # Nothing is published without Prometheus: the target is the container by name.
+    assert [job["targets"] for job in view["jobs"] if job["job"] == "app"] == [
+        [{"address": "app:8000", "labels": {"service": "app", "host": "kronos"}}]]
+    assert [(probe["module"], probe["target"]) for probe in view["probes"]] == [
+        ("icmp", "100.64.0.10"), ("tcp_connect", "100.64.0.10:9100"),
+        ("icmp", "100.64.0.11"), ("tcp_connect", "100.64.0.11:9100")]
+
+
+def test_an_empty_catalog_still_watches_every_host():
+    view = monitoring_targets(validate_catalog([], HOSTS), {"jove": "100.64.0.10"}, DOMAIN)
+    assert view == {"prometheus_host": None, "jobs": [{"job": "node", "metrics_path": "/metrics", "targets": [
+        {"address": "100.64.0.10:9100", "labels": {"instance": "jove:9100", "host": "jove"}}]}],
+        "probes": [{"module": "icmp", "target": "100.64.0.10",
+                    "labels": {"instance": "jove", "host": "jove", "probe": "icmp"}},
+                   {"module": "tcp_connect", "target": "100.64.0.10:9100",
+                    "labels": {"instance": "jove", "host": "jove", "probe": "tcp"}}]}
+
+
+def test_ipv6_mesh_addresses_are_bracketed_where_a_port_follows():
+    catalog = validate_catalog([PROMETHEUS, svc(metrics=True)], HOSTS)
+    view = monitoring_targets(catalog, {"jove": "fd7a:115c:a1e0::a", "kronos": "fd7a:115c:a1e0::b"}, DOMAIN)
+    assert [job["targets"][0]["address"] for job in view["jobs"] if job["job"] in ("app", "node")] == [
+        "[fd7a:115c:a1e0::b]:8000", "[fd7a:115c:a1e0::a]:9100"]
+    assert [probe["target"] for probe in view["probes"]] == ["fd7a:115c:a1e0::b", "[fd7a:115c:a1e0::b]:9100"]
+
+
+def test_the_view_does_not_change_the_catalog():
+    catalog = lab_catalog()
+    before = copy.deepcopy(catalog)
+    monitoring_targets(catalog, ADDRESSES, DOMAIN)
+    assert catalog == before
+
+
+@pytest.mark.parametrize("catalog, addresses, message", [
+    ([PROMETHEUS, svc("wiki", host="vesta", metrics=True)], ADDRESSES,
+     "monitoring_targets: addresses: no mesh address for host vesta (service wiki runs there)"),
+    ([PROMETHEUS, svc("wiki", host="vesta", route=True)], ADDRESSES,
+     "monitoring_targets: addresses: no mesh address for host vesta (service wiki runs there)"),
+    ([dict(PROMETHEUS, host="vesta", metrics=False)], ADDRESSES,
+     "monitoring_targets: addresses: no mesh address for host vesta (service prometheus runs there)"),
+    ([PROMETHEUS], ["jove"], "monitoring_targets: addresses: must be a mapping of host to mesh address, got list"),
+    ([PROMETHEUS], {"jove": None}, "monitoring_targets: addresses: host jove: must be a mesh address, got 'None'"),
+    ([PROMETHEUS], {"jove": ""}, "monitoring_targets: addresses: host jove: must be a mesh address, got ''"),
+])
+def test_bad_addresses_are_refused_naming_the_field(catalog, addresses, message):
+    with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
+        monitoring_targets(validate_catalog(catalog, HOSTS), addresses, DOMAIN)
+
+
+def test_a_service_on_a_host_without_an_address_is_fine_when_nothing_watches_it():
+    catalog = validate_catalog([PROMETHEUS, svc("db", host="vesta")], HOSTS)
+    assert monitoring_targets(catalog, ADDRESSES, DOMAIN)["prometheus_host"] == "jove"
+
+
+@pytest.mark.parametrize("domain, message", [
+    (None, "monitoring_targets: domain: must be a string, got null"),
+    ("Lab.Example", "monitoring_targets: domain: 'Lab.Example' is not a valid DNS name"),
+])
+def test_a_bad_domain_is_refused(domain, message):
+    with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
+        monitoring_targets(validate_catalog([], HOSTS), ADDRESSES, domain)
+
+
+@pytest.mark.parametrize("catalog, message", [
+    ([svc("node", metrics=True)],
+     "service node: metrics: its scrape job would be node, which is already the node exporters' job; rename"),
+    ([svc("blackbox", metrics=True)],
+     "service blackbox: metrics: its scrape job would be blackbox, which is already the route and host probes' job"),
+    ([dict(PROMETHEUS, name="prom"), svc("prometheus", metrics=True)],
+     "service prometheus: metrics: its scrape job would be prometheus, which is already the job of service prom"),
+    ([dict(PROMETHEUS, name="zprom"), svc("prometheus", metrics=True)],
+     "service zprom: metrics: its scrape job would be prometheus, which is already the job of service prometheus"),
+])
+def test_a_job_name_taken_twice_is_refused(catalog, message):
+    with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
+        monitoring_targets(validate_catalog(catalog, HOSTS), ADDRESSES, DOMAIN)
+    # Without metrics there is no job to collide.
+    assert monitoring_targets(validate_catalog([svc("node")], HOSTS), ADDRESSES, DOMAIN)
