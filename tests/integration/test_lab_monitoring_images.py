@@ -53,10 +53,10 @@ def images():
     assert build.returncode == 0, build.stderr
     archives = build.stdout.split()
     assert [pathlib.Path(a).name for a in archives] == [f"{name}-image.tar" for name in IMAGES]
-    for archive in archives:
+    for name, archive in zip(IMAGES, archives):
         loaded = podman("load", "--input", archive).stdout
-        assert any(ref in loaded for ref, *_ in IMAGES.values()), loaded
-    return {name: ref for name, (ref, *_) in IMAGES.items()}
+        assert IMAGES[name][0] in loaded, f"{archive}: {loaded}"
+    return {name: spec[0] for name, spec in IMAGES.items()}
 
 
 @pytest.mark.parametrize("name", IMAGES)

@@ -47,6 +47,8 @@ if up_to_date; then
     exit 0
 fi
 
+# root: the images' data directories belong to their users (chown), and the lab's Podman is root's.
+[ "$(id -u)" -eq 0 ] || lab_die "building the lab's monitoring images needs root; run it as root, e.g. with sudo"
 command -v podman >/dev/null || lab_die "podman is missing: apt-get install podman"
 command -v apt-get >/dev/null || lab_die "apt-get is missing: the monitoring images are built from Debian packages"
 [ -f "$keyring" ] || lab_die "$keyring is missing: apt-get install debian-archive-keyring"
@@ -119,8 +121,11 @@ save() {  # save NAME DIR CHANGE...: import the rootfs as localhost/homelab-lab-
 }
 
 mkdir -p "$cache"
-lab_say "building the monitoring images from $(for p in prometheus prometheus-alertmanager \
-    prometheus-blackbox-exporter; do printf '%s %s ' "$p" "$(dpkg-deb -f "$(deb "$p")" Version)"; done)"
+versions=""
+for package in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
+    versions+="${versions:+, }$package $(dpkg-deb -f "$(deb "$package")" Version)"
+done
+lab_say "building the monitoring images from $versions"
 
 # Prometheus: /etc/prometheus, data in /prometheus (as prom/prometheus, user nobody).
 dir="$work/prometheus"
