@@ -83,6 +83,7 @@ deb() {  # deb PACKAGE: the path of its downloaded .deb
 }
 
 base_rootfs() {  # base_rootfs DIR: merged /usr, libc6, busybox with every applet, users
+    # (made once and copied for each image: the applets' links are hundreds of commands)
     local dir="$1" applet
     mkdir -p "$dir/usr/bin" "$dir/usr/sbin" "$dir/usr/lib64" "$dir/etc" "$dir/tmp"
     chmod 1777 "$dir/tmp"
@@ -121,6 +122,7 @@ save() {  # save NAME DIR CHANGE...: import the rootfs as localhost/homelab-lab-
 }
 
 mkdir -p "$cache"
+base_rootfs "$work/base"
 versions=""
 for package in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
     versions+="${versions:+, }$package $(dpkg-deb -f "$(deb "$package")" Version)"
@@ -129,7 +131,7 @@ lab_say "building the monitoring images from $versions"
 
 # Prometheus: /etc/prometheus, data in /prometheus (as prom/prometheus, user nobody).
 dir="$work/prometheus"
-base_rootfs "$dir"
+cp -a "$work/base" "$dir"
 dpkg-deb -x "$(deb prometheus)" "$dir"
 dpkg-deb -x "$(deb promtool)" "$dir"
 mkdir -p "$dir/prometheus"
@@ -141,7 +143,7 @@ save prometheus "$dir" 'USER nobody' 'WORKDIR /prometheus' 'VOLUME /prometheus' 
 # Alertmanager: /etc/alertmanager, data in /alertmanager (as prom/alertmanager, user nobody).
 # The official names /bin/alertmanager and /bin/amtool work too.
 dir="$work/alertmanager"
-base_rootfs "$dir"
+cp -a "$work/base" "$dir"
 dpkg-deb -x "$(deb prometheus-alertmanager)" "$dir"
 mkdir -p "$dir/etc/alertmanager" "$dir/alertmanager"
 mv "$dir/etc/prometheus/alertmanager.yml" "$dir/etc/alertmanager/alertmanager.yml"
@@ -155,7 +157,7 @@ save alertmanager "$dir" 'USER nobody' 'WORKDIR /alertmanager' 'VOLUME /alertman
 # blackbox_exporter: /etc/blackbox_exporter/config.yml, user blackbox_exporter in group
 # root as prom/blackbox-exporter (Podman's ping_group_range lets group 0 send ICMP echo).
 dir="$work/blackbox-exporter"
-base_rootfs "$dir"
+cp -a "$work/base" "$dir"
 dpkg-deb -x "$(deb prometheus-blackbox-exporter)" "$dir"
 mkdir -p "$dir/etc/blackbox_exporter"
 mv "$dir/etc/prometheus/blackbox.yml" "$dir/etc/blackbox_exporter/config.yml"
