@@ -84,7 +84,7 @@ deb() {  # deb PACKAGE: the path of its downloaded .deb
 
 base_rootfs() {  # base_rootfs DIR: merged /usr, libc6, busybox with every applet, users
     # (made once and copied for each image: the applets' links are hundreds of commands)
-    local dir="$1" applet
+    local dir="$1" applet link
     mkdir -p "$dir/usr/bin" "$dir/usr/sbin" "$dir/usr/lib64" "$dir/etc" "$dir/tmp"
     chmod 1777 "$dir/tmp"
     for link in bin sbin lib lib64; do ln -s "usr/$link" "$dir/$link"; done
