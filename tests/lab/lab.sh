@@ -35,8 +35,16 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
     return 0
 }
 
-mounts_for() {  # the edge host gets the Traefik image archive (loaded by the podman role)
+mounts_for() {  # image archives the podman role loads: Traefik's on the edge host, the
+    # monitoring images on kronos (site B: its probes cross the mesh to the edge on jove)
+    local archive
     [ "$1" = jove ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/traefik.tar:ro\n' "$traefik_archive"
+    if [ "$1" = kronos ]; then
+        for archive in "${monitoring_archives[@]}"; do
+            # .cache/lab/prometheus-image.tar -> /usr/local/share/homelab-lab/prometheus.tar
+            printf -- '-v\n%s:/usr/local/share/homelab-lab/%s.tar:ro\n' "$archive" "$(basename "$archive" -image.tar)"
+        done
+    fi
     return 0
 }
 
@@ -70,9 +78,12 @@ wait_for_ssh() {
 
 lab_up() {
     lab_require_controller
-    local image name spec address current traefik_archive
+    local image name spec address current traefik_archive archives
+    local -a monitoring_archives
     image="$("$here/build-images.sh")"
     traefik_archive="$("$here/build-traefik-image.sh")"
+    archives="$("$here/build-monitoring-images.sh")"
+    mapfile -t monitoring_archives <<<"$archives"
     mkdir -p "$state"
     chmod 700 "$state"
     [ -f "$state/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C homelab-lab -f "$state/id_ed25519"
