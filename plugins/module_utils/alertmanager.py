@@ -14,6 +14,7 @@ written; tests check the file with the real ``amtool check-config`` and run it.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ansible_collections.homelab.stack.plugins.module_utils.prometheus import ConfigError, check_duration
 
@@ -24,6 +25,10 @@ SEVERITIES = ("critical", "warning")
 # "the same machine" means.
 NODE_DOWN = "NodeDown"
 HOST_LABEL = "host"
+
+# ntfy's title and message templates (Go templates over Alertmanager's JSON payload).
+NTFY_TITLE = "[{{.status}}] {{.commonLabels.alertname}} {{.commonLabels.instance}}"
+NTFY_MESSAGE = "{{range .alerts}}{{.annotations.summary}}\n{{end}}"
 
 # Each type's fields: required, then optional. Anything else is refused (a typo or a
 # secret written inline).
@@ -56,16 +61,33 @@ def _flag(field, value):
     return value
 
 
-def _webhook(receiver, field):
-    """ntfy and a generic webhook alike: Alertmanager posts its JSON to the URL (an ntfy topic
-    URL publishes it as the message). A token, read from a file, is sent as a bearer token."""
-    config = {"url": _url(field + ".url", receiver["url"]),
+def _webhook(receiver, field, url=None):
+    """A generic webhook: Alertmanager posts its JSON to the URL. A token, read from a file,
+    is sent as a bearer token."""
+    config = {"url": url or _url(field + ".url", receiver["url"]),
               "send_resolved": _flag(field + ".send_resolved", receiver.get("send_resolved", True))}
     if "token_file" in receiver:
         config["http_config"] = {"authorization": {"type": "Bearer",
                                                    "credentials_file": _path(field + ".token_file",
                                                                              receiver["token_file"])}}
     return {"webhook_configs": [config]}
+
+
+def ntfy_url(topic_url):
+    """The topic URL with ntfy's message templates (ntfy 2.10 and later), so that a phone shows
+    the alert's name, instance and summaries instead of Alertmanager's JSON. A URL that
+    already asks for templating (``tpl``/``template``) is kept as it is."""
+    parts = urlsplit(topic_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name in ("tpl", "template") for name, _value in query):
+        return topic_url
+    query += [("tpl", "1"), ("t", NTFY_TITLE), ("m", NTFY_MESSAGE)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _ntfy(receiver, field):
+    """An ntfy topic: a webhook to the topic URL, with the message templates."""
+    return _webhook(receiver, field, url=ntfy_url(_url(field + ".url", receiver["url"])))
 
 
 def _email(receiver, field):
@@ -88,7 +110,7 @@ def _email(receiver, field):
     return {"email_configs": [config]}
 
 
-BUILDERS = {"ntfy": _webhook, "webhook": _webhook, "email": _email}
+BUILDERS = {"ntfy": _ntfy, "webhook": _webhook, "email": _email}
 
 
 def receiver_config(receiver, index):

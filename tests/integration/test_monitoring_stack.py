@@ -369,4 +369,6 @@ def test_a_stopped_node_exporter_fires_node_down_to_the_critical_receiver(runnin
                                        if alert["labels"]["alertname"] == "NodeDown"
                                        and alert["labels"]["host"] == "kronos"], "NodeDown at the ntfy topic")
     assert alerts[0]["receiver"] == "pager" and alerts[0]["labels"]["instance"] == "kronos:9100"
+    # ntfy gets its message templates in the topic URL's query.
+    assert alerts[0]["query"]["tpl"] == ["1"] and "{{.commonLabels.alertname}}" in alerts[0]["query"]["t"][0]
     assert alerts[0]["labels"]["severity"] == "critical"
