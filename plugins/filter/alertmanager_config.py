@@ -22,7 +22,8 @@ description:
     summary; ntfy 2.10 and later), unless the URL already has C(tpl) or C(template).
     C(email) receivers become C(email_configs) through C(smarthost), the password read from
     C(auth_password_file) (Alertmanager 0.25 and later read it from the file).
-  - No secret is ever written into the file; a field such as C(auth_password) or C(token) is refused.
+  - No secret is ever written into the file; a field such as C(auth_password) or C(token), or a URL with a user
+    or password, is refused.
     The URL is written as given, so an ntfy topic that must stay private wants a token as well.
   - "Bad input fails naming the field, e.g. C(receivers[1].url: required for type webhook): a missing field,
     an unknown type, a receiver name used twice, or O(critical) or O(warning) naming no receiver."

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ansible_collections.homelab.stack.plugins.module_utils.prometheus import ConfigError, check_duration
+from ansible_collections.homelab.stack.plugins.module_utils.prometheus import ConfigError, check_address, check_duration
 
 GROUP_BY = ("alertname", "instance")
 SEVERITIES = ("critical", "warning")
@@ -38,7 +38,6 @@ FIELDS = {
     "email": (("to", "from", "smarthost"), ("auth_username", "auth_password_file", "require_tls", "send_resolved")),
 }
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
-SMARTHOST = re.compile(r"[A-Za-z0-9_.-]+:[0-9]{1,5}|\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}")
 
 
 def _string(field, value, pattern=None, what="a string"):
@@ -48,6 +47,11 @@ def _string(field, value, pattern=None, what="a string"):
 
 
 def _url(field, value):
+    """An http(s) URL without credentials: those would be written into the file (and the
+    error does not repeat such a URL)."""
+    if isinstance(value, str) and "@" in urlsplit(value).netloc:
+        raise ConfigError("%s: must not carry a user or password; give token_file (a bearer token read from a file)"
+                          % field)
     return _string(field, value, re.compile(r"https?://[^\s/?#]+[^\s]*"), "an http:// or https:// URL")
 
 
@@ -97,7 +101,7 @@ def _email(receiver, field):
         to = ", ".join(_string("%s.to[%d]" % (field, index), item) for index, item in enumerate(to))
     config = {"to": _string(field + ".to", to, what="an address or a list of addresses"),
               "from": _string(field + ".from", receiver["from"]),
-              "smarthost": _string(field + ".smarthost", receiver["smarthost"], SMARTHOST, "host:port"),
+              "smarthost": check_address(field + ".smarthost", receiver["smarthost"]),
               "require_tls": _flag(field + ".require_tls", receiver.get("require_tls", True)),
               "send_resolved": _flag(field + ".send_resolved", receiver.get("send_resolved", True))}
     # SMTP authentication needs both; one without the other is a mistake, not "no auth".

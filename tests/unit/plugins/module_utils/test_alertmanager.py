@@ -107,6 +107,14 @@ def test_bad_input_names_the_field(receivers, critical, warning, message):
         alertmanager.alertmanager_config(receivers, critical, warning)
 
 
+def test_a_url_with_credentials_is_refused_without_repeating_them():
+    with pytest.raises(alertmanager.ConfigError) as info:
+        alertmanager.alertmanager_config([dict(NTFY, url="https://alice:s3cret@ntfy.example.com/alerts")],
+                                         "phone", "phone")
+    assert str(info.value).startswith("receivers[0].url: must not carry a user or password; give token_file")
+    assert "s3cret" not in str(info.value)
+
+
 def test_bad_interval_names_the_option():
     with pytest.raises(alertmanager.ConfigError, match="^group_wait: must be a Prometheus duration"):
         alertmanager.alertmanager_config([NTFY], "phone", "phone", group_wait="soon")
