@@ -15,8 +15,8 @@ TOOLS = {
     "prometheus": ("prometheus", ("prometheus",)),
     "amtool": ("prometheus-alertmanager", ("amtool",)),
     "alertmanager": ("prometheus-alertmanager", ("prometheus-alertmanager", "alertmanager")),
-    "prometheus-blackbox-exporter": ("prometheus-blackbox-exporter", ("prometheus-blackbox-exporter", "blackbox_exporter")),
-    "prometheus-node-exporter": ("prometheus-node-exporter", ("prometheus-node-exporter", "node_exporter")),
+    "blackbox_exporter": ("prometheus-blackbox-exporter", ("prometheus-blackbox-exporter", "blackbox_exporter")),
+    "node_exporter": ("prometheus-node-exporter", ("prometheus-node-exporter", "node_exporter")),
 }
 
 

@@ -8,14 +8,14 @@ Prometheus, scraping every second.
 Behind the probes is a TLS app whose paths answer as routes do (an open route 200, a
 route that leaks 200, a guarded route 401 or the redirect to sign in) with a certificate
 from a test CA, the blackbox exporter's ``ca_file``. Alertmanager notifies a fake webhook
-receiver (tests/fakes/alert_receiver.py), one path per receiver. The rules are the test's
-own (``RULES``): the contract's BackupStale and NodeDown expressions without their ``for``
-wait (promtool rule tests cover the durations), as the role's rule file is not on this branch.
+receiver (tests/fakes/alert_receiver.py), one path per receiver. The rules are the role's
+own file without its ``for`` waits (the promtool rule tests cover the durations).
 """
 
 from __future__ import annotations
 
 import json
+import pathlib
 import ssl
 import subprocess
 import time
@@ -41,15 +41,18 @@ blackbox_config = BlackboxFilter().filters()["blackbox_config"]
 ANSWERS = {"/open": 200, "/leaky": 200, "/denied": 401, "/redirect": 302, "/sign-in": 200}
 CRITICAL_PATH = "/ntfy/homelab-critical"
 WARNING_PATH = "/hook/warning"
-RULES = {"groups": [{"name": "homelab-test", "rules": [
-    {"alert": "NodeDown", "expr": 'up{job="node"} == 0', "labels": {"severity": "critical"},
-     "annotations": {"summary": "{{ $labels.host }} is down", "description": "node_exporter does not answer."}},
-    {"alert": "BackupStale",
-     "expr": "time() - homelab_backup_last_success_timestamp_seconds > 2 * homelab_backup_interval_seconds",
-     "labels": {"severity": "warning"},
-     "annotations": {"summary": "{{ $labels.service }}/{{ $labels.volume }} has no recent backup",
-                     "description": "The last good snapshot is older than two periods."}},
-]}]}
+# The role's own rule file, without the ``for`` waits (promtool's rule tests cover those).
+RULES_FILE = pathlib.Path(__file__).resolve().parents[2] / "roles" / "monitoring" / "files" / "rules" / "homelab.rules.yml"
+
+
+def rules_without_waits():
+    rules = yaml.safe_load(RULES_FILE.read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            rule.pop("for", None)
+    return rules
+
+
 TIMEOUT = 30
 
 
@@ -99,7 +102,7 @@ class Stack:
         self.textfile_dir = tmp / "textfile"
         self.textfile_dir.mkdir()
         (tmp / "rules").mkdir()
-        (tmp / "rules" / "homelab.rules.yml").write_text(yaml.safe_dump(RULES))
+        (tmp / "rules" / "homelab.rules.yml").write_text(yaml.safe_dump(rules_without_waits()))
         (tmp / "smtp-password").write_text("not used by the test\n")
         self.files = {
             "prometheus.yml": prometheus_config(self.view(), alertmanager=self.address("alertmanager"),
@@ -326,7 +329,7 @@ def test_a_stale_backup_fires_a_warning_that_reaches_the_warning_receiver(runnin
     assert {key: labels[key] for key in ("severity", "service", "volume", "host", "job", "instance")} == {
         "severity": "warning", "service": "files", "volume": "data", "host": "kronos", "job": "node",
         "instance": "kronos:9100"}
-    assert alerts[0]["annotations"]["summary"] == "files/data has no recent backup"
+    assert alerts[0]["annotations"]["summary"] == "Backup of files/data is stale"
     assert {alert["labels"]["volume"] for alert in running.receiver.alerts() if alert["labels"]["alertname"] == "BackupStale"} == {"data"}
     assert not [alert for alert in running.receiver.alerts(CRITICAL_PATH) if alert["labels"]["alertname"] == "BackupStale"]
 
