@@ -22,7 +22,10 @@ description:
   - >-
     Probes: every route of the P(homelab.stack.routes#filter) view at C(https://<fqdn>/) (at its first path
     prefix when it has C(paths)), module C(http_2xx) for C(auth=none) and C(http_sso) for C(auth=sso) (the
-    fail-closed answer, never 200), labels C(instance) (the URL), C(service), C(auth) and C(probe=route); then
+    fail-closed answer, never 200), labels C(instance) (the URL), C(service), C(auth) and C(probe=route).
+    With a C(platform=traefik) entry the probe asks the edge at its mesh address, C(https://<edge address>/),
+    with the label C(hostname=<fqdn>), which the blackbox exporter sends as Host header and TLS server name:
+    no DNS for the homelab's names is needed where Prometheus runs. Then
     every host of O(addresses) except Prometheus' own (every host when the catalog has no Prometheus), module
     C(icmp) to its mesh address and C(tcp_connect) to its node exporter, labels C(instance=<host>),
     C(host=<host>) and C(probe=icmp) or C(probe=tcp).
@@ -77,6 +80,7 @@ EXAMPLES = r"""
 #   probes:
 #     - {module: http_sso, target: "https://app.lab.example.com/",
 #        labels: {instance: "https://app.lab.example.com/", service: app, auth: sso, probe: route}}
+#   (with a traefik entry on jove: target "https://100.64.0.10/", and the label hostname: app.lab.example.com)
 #     - {module: icmp, target: 100.64.0.11, labels: {instance: kronos, host: kronos, probe: icmp}}
 #     - {module: tcp_connect, target: "100.64.0.11:9100", labels: {instance: kronos, host: kronos, probe: tcp}}
 """
@@ -116,8 +120,8 @@ _value:
           description: The URL, address, or C(address:port) to probe.
           type: str
         labels:
-          description: The probe's labels, C(instance) and C(probe) always, C(service) and C(auth) for a route,
-            C(host) for a host.
+          description: The probe's labels, C(instance) and C(probe) always, C(service) and C(auth) for a route
+            (and C(hostname) when it is asked at the edge's address), C(host) for a host.
           type: dict
 """
 

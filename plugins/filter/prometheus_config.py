@@ -15,7 +15,9 @@ description:
   - Every job of the view becomes one scrape config with the job's name kept exactly; its targets are grouped
     by their labels, so each target keeps its own (C(instance), C(host), C(service)).
   - Every probe goes through one job, C(blackbox), against the blackbox exporter at O(blackbox); the probe's
-    module is its C(module) label and its target its C(instance) label unless the view names one.
+    module is its C(module) label and its target its C(instance) label unless the view names one; a probe with
+    a C(hostname) label asks its target with that Host header and TLS server name (the exporter's C(hostname)
+    parameter).
   - Alerts go to the Alertmanager at O(alertmanager); rules are read from O(rule_files).
   - "Bad input fails naming the field, e.g. C(jobs[1].targets[0].address: must be host:port, got 'kronos').
     A job name used twice, or a scrape job named C(blackbox) beside probes, is refused."
@@ -86,6 +88,7 @@ EXAMPLES = r"""
 #     relabel_configs:
 #     - {source_labels: [__address__], target_label: __param_target}
 #     - {source_labels: [module], target_label: __param_module}
+#     - {source_labels: [hostname], regex: (.+), target_label: __param_hostname}
 #     - {target_label: __address__, replacement: "blackbox-exporter:9115"}
 """
 

@@ -18,6 +18,8 @@ from ansible_collections.homelab.stack.plugins.module_utils import blackbox
 # Prometheus's own job for the probes, and the label that names a probe's module.
 BLACKBOX_JOB = "blackbox"
 MODULE_LABEL = "module"
+# The label of a probe that asks its target for another host name (a route at the edge).
+HOSTNAME_LABEL = "hostname"
 # Where Prometheus looks for alert and recording rules inside its container.
 RULE_FILES = ("/etc/prometheus/rules/*.yml",)
 
@@ -132,6 +134,9 @@ def blackbox_job(probes, exporter):
         "relabel_configs": [
             {"source_labels": ["__address__"], "target_label": "__param_target"},
             {"source_labels": [MODULE_LABEL], "target_label": "__param_module"},
+            # A probe that names a host asks its target with that Host header and TLS server
+            # name (the blackbox exporter's hostname parameter); the others send none.
+            {"source_labels": [HOSTNAME_LABEL], "regex": "(.+)", "target_label": "__param_hostname"},
             {"target_label": "__address__", "replacement": exporter},
         ],
     }

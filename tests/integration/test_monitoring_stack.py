@@ -39,6 +39,8 @@ blackbox_config = BlackboxFilter().filters()["blackbox_config"]
 # What each path of the route app answers: as an open route, a guarded route that leaks
 # (the app answers strangers), a guarded route's denial, its redirect to sign in.
 ANSWERS = {"/open": 200, "/leaky": 200, "/denied": 401, "/redirect": 302, "/sign-in": 200}
+# A route asked at the edge's address by name (the blackbox exporter's hostname parameter).
+ROUTE_NAME = "app.lab.test"
 CRITICAL_PATH = "/ntfy/homelab-critical"
 WARNING_PATH = "/hook/warning"
 # The role's own rule file, without the ``for`` waits (promtool's rule tests cover those).
@@ -72,6 +74,8 @@ class _RouteHandler(FakeHandler):
     def handle_request(self):
         self.fake.record({"method": self.command, "path": self.path})
         status = ANSWERS.get(self.path, 404)
+        if self.path == "/by-name":  # as the edge: only the route's own host name is routed
+            status = 200 if self.headers.get("Host", "").split(":")[0] == ROUTE_NAME else 421
         body = b"route %d" % status
         self.send_response(status)
         if status == 302:
@@ -141,6 +145,9 @@ class Stack:
                 probe("http_sso", self.routes.url + "/leaky", service="leaky", auth="sso", probe="route"),
                 probe("http_sso", self.routes.url + "/denied", service="denied", auth="sso", probe="route"),
                 probe("http_sso", self.routes.url + "/redirect", service="redirect", auth="sso", probe="route"),
+                {"module": "http_2xx", "target": self.routes.url + "/by-name", "labels": {
+                    "instance": "https://%s/by-name" % ROUTE_NAME, "hostname": ROUTE_NAME, "service": "by-name",
+                    "auth": "none", "probe": "route"}},
                 # A route served over plain HTTP fails: the routes are HTTPS only.
                 probe("http_2xx", "http://%s/metrics" % self.address("node"), service="plain", auth="none",
                       probe="route"),
@@ -231,7 +238,7 @@ class Stack:
 @pytest.fixture(name="stack", scope="module")
 def stack_fixture(tmp_path_factory, prometheus_tool):
     tmp = tmp_path_factory.mktemp("monitoring")
-    certs = make_certificates(tmp, ["127.0.0.1"])
+    certs = make_certificates(tmp, ["127.0.0.1", ROUTE_NAME])
     receiver = FakeAlertReceiver().start()
     routes = RouteApp(certs).start()
     stack = Stack(tmp, prometheus_tool, receiver, routes, certs)
@@ -288,7 +295,7 @@ def test_the_node_target_is_up_with_its_labels(running):
 
     def every_target_up():
         up = running.query("up")
-        return len(up) == 3 + 7 and set(up.values()) == {1.0} and up
+        return len(up) == 3 + 8 and set(up.values()) == {1.0} and up
 
     up = running.wait_for(every_target_up, "every target up")
     # Scrape jobs without an instance label are named by their address.
@@ -302,8 +309,9 @@ def test_the_probes_expect_what_each_route_should_answer(running):
         url + "/leaky": (0.0, 200.0),  # an SSO route answering 200 leaks: RouteLeaking
         url + "/denied": (1.0, 401.0),
         url + "/redirect": (1.0, 302.0),  # the redirect itself, not the sign-in page behind it
+        "https://%s/by-name" % ROUTE_NAME: (1.0, 200.0),  # Host and TLS name from hostname
     }
-    success = running.wait_for(lambda: len(running.query('probe_success{job="blackbox"}')) == 7
+    success = running.wait_for(lambda: len(running.query('probe_success{job="blackbox"}')) == 8
                                and running.query('probe_success{job="blackbox"}'), "every probe's first result")
     status = running.query('probe_http_status_code{job="blackbox", probe="route"}')
     assert {instance: (success[instance], status[instance]) for instance in expected} == expected

@@ -6,8 +6,8 @@ configuration.
 Scrape jobs: ``node`` (every host's node exporter) and one job per service with metrics
 (the ``scrape_targets`` view), named after the service, except a platform entry of a kind
 with a fixed job name (the traefik entry's job is ``traefik`` whatever the entry's name).
-Probes: every route (the ``routes`` view) over HTTPS, expecting 2xx without sign-on and
-the fail-closed answer with it; and from Prometheus' host, every other host across the
+Probes: every route (the ``routes`` view) over HTTPS at the edge's mesh address, naming
+the route's host, expecting 2xx without sign-on and the fail-closed answer with it; and from Prometheus' host, every other host across the
 mesh (ICMP, and TCP to its node exporter). Targets of Prometheus' host are reached by
 container name, the others at their host's mesh address (monitoring.place_metrics).
 """
@@ -89,14 +89,32 @@ def _service_jobs(services: list, addresses: dict) -> list:
     return jobs
 
 
+def _edge_host(services: list) -> str | None:
+    """The host of the present ``platform: traefik`` entry (the edge), or None."""
+    return next((service["host"] for service in services if service["platform"] == "traefik"), None)
+
+
 def _route_probes(catalog: list, domain: str, addresses: dict) -> list:
     """An HTTPS probe of every route, at its first path prefix when it has any (the rest of
-    the host name is not routed to the service)."""
+    the host name is not routed to the service).
+
+    With an edge entry the probe asks the edge's mesh address and names the route's host in
+    ``hostname`` (the blackbox exporter's parameter for the Host header and the TLS server
+    name): the probe then needs no DNS for the homelab's names on Prometheus' host, and
+    watches the edge and the app as a client on the mesh reaches them. ``instance`` is
+    always the route's URL.
+    """
+    edge = _edge_host(catalog)
     probes = []
     for route in routes(catalog, domain, addresses):
-        url = f"https://{route['fqdn']}{route['paths'][0] if route['paths'] else '/'}"
-        probes.append({"module": ROUTE_MODULES[route["auth"]], "target": url, "labels": {
-            "instance": url, "service": route["name"], "auth": route["auth"], "probe": "route"}})
+        path = route["paths"][0] if route["paths"] else "/"
+        url = f"https://{route['fqdn']}{path}"
+        labels = {"instance": url, "service": route["name"], "auth": route["auth"], "probe": "route"}
+        target = url
+        if edge is not None:
+            target = f"https://{_bracketed(_address_of(addresses, edge, 'traefik'))}{path}"
+            labels["hostname"] = route["fqdn"]
+        probes.append({"module": ROUTE_MODULES[route["auth"]], "target": target, "labels": labels})
     return probes
 
 

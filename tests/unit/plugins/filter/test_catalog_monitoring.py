@@ -284,10 +284,13 @@ def test_monitoring_targets_gives_the_jobs_and_probes_of_the_catalog():
                 {"address": "100.64.0.11:8000", "labels": {"service": "wiki", "host": "kronos"}}]},
         ],
         "probes": [
-            {"module": "http_2xx", "target": "https://api.lab.example.com/api", "labels": {
-                "instance": "https://api.lab.example.com/api", "service": "api", "auth": "none", "probe": "route"}},
-            {"module": "http_sso", "target": "https://wiki.lab.example.com/", "labels": {
-                "instance": "https://wiki.lab.example.com/", "service": "wiki", "auth": "sso", "probe": "route"}},
+            # The edge (traefik on jove) at its mesh address, naming the route's host.
+            {"module": "http_2xx", "target": "https://100.64.0.10/api", "labels": {
+                "instance": "https://api.lab.example.com/api", "service": "api", "auth": "none", "probe": "route",
+                "hostname": "api.lab.example.com"}},
+            {"module": "http_sso", "target": "https://100.64.0.10/", "labels": {
+                "instance": "https://wiki.lab.example.com/", "service": "wiki", "auth": "sso", "probe": "route",
+                "hostname": "wiki.lab.example.com"}},
             {"module": "icmp", "target": "100.64.0.11", "labels": {"instance": "kronos", "host": "kronos",
                                                                    "probe": "icmp"}},
             {"module": "tcp_connect", "target": "100.64.0.11:9100", "labels": {"instance": "kronos", "host": "kronos",
@@ -309,6 +312,21 @@ def test_a_route_with_several_hosts_is_probed_once_at_its_fqdn():
     probes = monitoring_targets(catalog, ADDRESSES, DOMAIN)["probes"]
     assert [probe["target"] for probe in probes if probe["labels"]["probe"] == "route"] == [
         "https://app.lab.example.com/"]
+
+
+def test_without_an_edge_entry_a_route_is_probed_at_its_name():
+    catalog = validate_catalog([PROMETHEUS, svc(host="jove", route=True)], HOSTS)
+    probe = monitoring_targets(catalog, ADDRESSES, DOMAIN)["probes"][0]
+    assert probe["target"] == probe["labels"]["instance"] == "https://app.lab.example.com/"
+    assert "hostname" not in probe["labels"]
+
+
+def test_routes_are_probed_at_the_edges_ipv6_mesh_address_in_brackets():
+    catalog = validate_catalog([PROMETHEUS, {"name": "traefik", "host": "kronos", "platform": "traefik"},
+                                svc(host="jove", route=True)], HOSTS, edge="kronos")
+    view = monitoring_targets(catalog, {"jove": "100.64.0.10", "kronos": "fd7a:115c:a1e0::b"}, DOMAIN)
+    assert [(p["target"], p["labels"]["hostname"]) for p in view["probes"] if p["labels"]["probe"] == "route"] == [
+        ("https://[fd7a:115c:a1e0::b]/", "app.lab.example.com")]
 
 
 def test_without_prometheus_the_view_is_still_computed_and_every_host_probed():

@@ -66,6 +66,7 @@ def test_every_probe_goes_through_the_blackbox_job_with_its_module_and_target_as
     assert job["relabel_configs"] == [
         {"source_labels": ["__address__"], "target_label": "__param_target"},
         {"source_labels": ["module"], "target_label": "__param_module"},
+        {"source_labels": ["hostname"], "regex": "(.+)", "target_label": "__param_hostname"},
         {"target_label": "__address__", "replacement": "127.0.0.1:9115"},
     ]
 
