@@ -5,8 +5,9 @@
 set -euo pipefail
 # (netavark, its DNS and iptables are named: without recommends Debian 12 brings the CNI
 # backend, whose default network clashes with the nested one; shellcheck is there for
-# ansible-test sanity, which checks the shell scripts with it)
-packages=(podman netavark aardvark-dns iptables runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck)
+# ansible-test sanity, which checks the shell scripts with it; restic for the restic_repository
+# module's tests, which run the real one)
+packages=(podman netavark aardvark-dns iptables runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck restic)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
