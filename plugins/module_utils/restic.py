@@ -185,9 +185,9 @@ def snapshots_args():
 
 
 def stats_args():
-    """`stats` in raw-data mode: bytes the repository stores (after deduplication and
-    compression), the size that fills the backend; restore-size would count the same
-    data once per snapshot."""
+    """`stats` in raw-data mode: bytes the repository stores for its snapshots (after
+    deduplication and compression), close to what fills the backend; restore-size would
+    count the same data once per snapshot and grow with every unchanged backup."""
     return ["stats", "--json", "--mode", "raw-data", "--no-lock"]
 
 

@@ -98,9 +98,9 @@ options:
 notes:
   - The module runs restic on the target; restic writes its cache under E(XDG_CACHE_HOME) (or C(~/.cache/restic))
     unless E(RESTIC_CACHE_DIR) is set (it can be set through O(env)).
-  - RV(size_bytes) is the C(raw-data) size of C(restic stats), what the repository stores after deduplication and
-    compression, which is what it takes on the backend. The C(restore-size) mode would count data shared by
-    several snapshots once per snapshot.
+  - RV(size_bytes) is the C(raw-data) size of C(restic stats), what the repository stores for its snapshots after
+    deduplication and compression, close to what it takes on the backend. The C(restore-size) mode was not chosen
+    because it counts data shared by several snapshots once per snapshot, so it grows with every unchanged backup.
 seealso:
   - name: restic documentation, Preparing a new repository
     description: The repository locations restic accepts.
@@ -165,7 +165,8 @@ last_snapshot:
   sample: "2026-12-03T06:12:40.966560387Z"
 size_bytes:
   description:
-    - Bytes the repository stores after deduplication and compression (C(restic stats --mode raw-data)).
+    - Bytes the repository stores for its snapshots, after deduplication and compression
+      (C(restic stats --mode raw-data)); data no snapshot refers to any more (until C(restic prune)) is not counted.
   returned: always
   type: int
   sample: 1048576
@@ -371,8 +372,12 @@ def main():
             restic.run_or_fail(check_args(params.get("read_data_subset")), "check")
             result["checked"] = True
         result["repository_id"] = config["id"]
-        result.update(restic.parse(parse_snapshots, restic.run_or_fail(snapshots_args(), "snapshots")))
-        result.update(restic.parse(parse_stats, restic.run_or_fail(stats_args(), "stats")))
+        # Each restic run opens the repository, which costs a key derivation (about a second):
+        # a repository made by this task has no snapshots, and with none there is nothing to size.
+        if "init" not in actions:
+            result.update(restic.parse(parse_snapshots, restic.run_or_fail(snapshots_args(), "snapshots")))
+        if result["snapshot_count"]:
+            result.update(restic.parse(parse_stats, restic.run_or_fail(stats_args(), "stats")))
     result["commands"] = restic.commands
     if module._diff:
         result["diff"] = dict(before=before, after=after)
