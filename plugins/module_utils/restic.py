@@ -132,6 +132,14 @@ def mask_location(text):
     return re.sub(r"https?://[^\s\"']+", hide, text or "")
 
 
+def location_secrets(location):
+    """The passwords of the URLs in a repository location (rest:https://user:SECRET@host/), for
+    Ansible to hide wherever it shows the options: ``repository`` itself cannot be no_log, or
+    every message about it would be unreadable."""
+    return [urlsplit(match).password for match in re.findall(r"https?://[^\s\"']+", location or "")
+            if urlsplit(match).password]
+
+
 def check_env(env, backend):
     """Problems of the ``env`` option (extra variables for restic, such as S3 credentials), or []."""
     problems = []

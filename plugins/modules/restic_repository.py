@@ -199,6 +199,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.restic import (
     check_read_data_subset,
     config_args,
     error_for,
+    location_secrets,
     mask_location,
     parse_config,
     parse_repository,
@@ -345,6 +346,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    # a rest: URL's password is hidden like a no_log option, in the invocation and in messages
+    module.no_log_values.update(location_secrets(params["repository"]))
     problems = option_problems(params)
     if problems:
         module.fail_json(msg="; ".join(problems))

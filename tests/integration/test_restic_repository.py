@@ -5,6 +5,7 @@ Repositories are local directories under the test's tmp_path, except the unreach
 backend (a loopback port that refuses connections). restic's cache goes to tmp_path too.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,9 +19,11 @@ import pytest
 
 from ansible_run import run_module
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULE = "homelab.stack.restic_repository"
 PASSWORD = "correct-horse-1f3a7"
 WRONG = "battery-staple-9c2e4"
+URL_SECRET = "url-secret-5d0b8"
 INSTALL_HINT = "restic is not installed: run tests/lab/setup-controller.sh (as root on Debian: apt-get install restic)"
 
 
@@ -40,13 +43,14 @@ class Lab:
         self.tmp = tmp_path
         self.restic_path = restic
         self.repo = tmp_path / "repo"
+        self.location = str(self.repo)  # the repository as restic names it
         self.data = tmp_path / "data"
         self.env = {"RESTIC_CACHE_DIR": str(tmp_path / "cache"), "ANSIBLE_LOG_PATH": str(tmp_path / "ansible.log")}
         self.last = None
 
     def run(self, check_mode=False, **args):
         """Run the module once (diff mode); (result, failed). No secret may reach Ansible's output or log."""
-        args.setdefault("repository", str(self.repo))
+        args.setdefault("repository", self.location)
         if "password_file" not in args:
             args.setdefault("password", PASSWORD)
         result, self.last = run_module(MODULE, args, check=check_mode, env=self.env)
@@ -54,19 +58,39 @@ class Lab:
         log = pathlib.Path(self.env["ANSIBLE_LOG_PATH"])
         if log.exists():
             output += log.read_text()
-        for secret in (PASSWORD, WRONG):
+        for secret in (PASSWORD, WRONG, URL_SECRET):
             assert secret not in output
         assert "Traceback" not in output
         return result, bool(result.get("failed"))
 
-    def restic(self, *args, password=PASSWORD, stdin=None):
-        """restic itself on the repository; the completed process (must succeed)."""
-        env = dict(os.environ, RESTIC_REPOSITORY=str(self.repo), RESTIC_PASSWORD=password,
-                   RESTIC_CACHE_DIR=self.env["RESTIC_CACHE_DIR"])
-        completed = subprocess.run([self.restic_path, *args], env=env, capture_output=True, text=True, input=stdin,
-                                   timeout=120, check=False)
-        assert completed.returncode == 0, completed.stderr
+    def restic_env(self, password=PASSWORD):
+        return dict(os.environ, RESTIC_REPOSITORY=self.location, RESTIC_PASSWORD=password,
+                    RESTIC_CACHE_DIR=self.env["RESTIC_CACHE_DIR"])
+
+    def restic(self, *args, password=PASSWORD, stdin=None, ok=True):
+        """restic itself on the repository; the completed process (which must succeed when ``ok``)."""
+        completed = subprocess.run([self.restic_path, *args], env=self.restic_env(password), capture_output=True,
+                                   text=True, input=stdin, timeout=120, check=False)
+        assert completed.returncode == 0 or not ok, completed.stderr
         return completed
+
+    @contextlib.contextmanager
+    def locked(self):
+        """The repository locked by a live restic process while the block runs: `restic backup
+        --stdin` holds its lock until its input ends (the lock file appearing is waited for)."""
+        holder = subprocess.Popen([self.restic_path, "backup", "--stdin", "--quiet"], env=self.restic_env(),
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not list((self.repo / "locks").iterdir()):
+                assert holder.poll() is None, "restic backup --stdin ended before it took a lock"
+                assert time.monotonic() < deadline, "restic backup --stdin took no lock within 60 s"
+                time.sleep(0.1)
+            yield
+        finally:
+            holder.stdin.write(b"end")
+            holder.stdin.close()
+            holder.wait(timeout=60)
 
     def backup(self, content):
         self.data.mkdir(exist_ok=True)
@@ -210,22 +234,8 @@ def test_a_missing_pack_is_caught_by_check(lab):
 def test_a_locked_repository_fails_the_check_with_a_clear_message(lab):
     lab.run()
     lab.backup("x")
-    # `restic backup --stdin` holds its lock until its input ends: a lock held by a live process
-    env = dict(os.environ, RESTIC_REPOSITORY=str(lab.repo), RESTIC_PASSWORD=PASSWORD,
-               RESTIC_CACHE_DIR=lab.env["RESTIC_CACHE_DIR"])
-    holder = subprocess.Popen([lab.restic_path, "backup", "--stdin", "--quiet"], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not list((lab.repo / "locks").iterdir()):
-            assert time.monotonic() < deadline, "restic backup --stdin took no lock"
-            assert holder.poll() is None, "restic backup --stdin ended early"
-            time.sleep(0.1)
+    with lab.locked():
         result, failed = lab.run(check=True)
-    finally:
-        holder.stdin.write(b"end")
-        holder.stdin.close()
-        holder.wait(timeout=60)
     assert failed
     assert result["msg"].startswith("repository: %s is locked by another restic process" % lab.repo)
     assert result["kind"] == "locked"
@@ -243,7 +253,7 @@ def test_an_unreachable_rest_server_fails_naming_repository(lab):
     with socket.socket() as bound:
         bound.bind(("127.0.0.1", 0))
         port = bound.getsockname()[1]
-        result, failed = lab.run(repository="rest:http://kronos:%s@127.0.0.1:%d/kronos/" % (PASSWORD, port))
+        result, failed = lab.run(repository="rest:http://kronos:%s@127.0.0.1:%d/kronos/" % (URL_SECRET, port))
     assert failed
     assert result["msg"].startswith("repository: cannot reach rest:http://kronos:********@127.0.0.1:%d/kronos/" % port)
     assert result["kind"] == "unreachable"
@@ -253,3 +263,94 @@ def test_a_missing_restic_binary_fails_naming_restic_binary(lab):
     result, failed = lab.run(restic_binary="restic-not-installed")
     assert failed
     assert result["msg"].startswith("restic_binary: restic-not-installed was not found on PATH")
+
+
+# Debian 13's restic 0.18 and restic-rest-server 0.13, as the lab hosts run them (Debian 12
+# has no rest-server package): fetched from Debian's archive into .cache by the script below.
+@pytest.fixture(scope="module", name="trixie")
+def trixie_fixture():
+    script = ROOT / "tests" / "lab" / "fetch-trixie-restic.sh"
+    completed = subprocess.run([str(script)], capture_output=True, text=True, timeout=600, check=False)
+    if completed.returncode != 0:
+        pytest.fail("%s could not fetch Debian 13's restic and restic-rest-server (it needs Debian's archive): %s"
+                    % (script.name, completed.stderr[-2000:]))
+    return pathlib.Path(completed.stdout.strip())
+
+
+@pytest.fixture(name="new_lab")
+def new_lab_fixture(tmp_path, trixie):
+    """A Lab whose restic is 0.18: its errors have their own exit codes (10, 11, 12)."""
+    return Lab(tmp_path, str(trixie / "restic"))
+
+
+@pytest.fixture(name="rest_lab")
+def rest_lab_fixture(tmp_path, trixie):
+    """A Lab whose repository is on a real rest-server on loopback, append-only as the homelab runs it."""
+    lab = Lab(tmp_path, str(trixie / "restic"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "served").mkdir()
+    server = subprocess.Popen([str(trixie / "restic-rest-server"), "--listen", "127.0.0.1:%d" % port, "--path",
+                               str(tmp_path / "served"), "--no-auth", "--append-only"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "restic-rest-server exited (rc %s)" % server.returncode
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "restic-rest-server did not listen on port %d" % port
+                time.sleep(0.1)
+        lab.repo = tmp_path / "served" / "kronos"
+        lab.location = "rest:http://kronos:%s@127.0.0.1:%d/kronos/" % (URL_SECRET, port)
+        yield lab
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_with(lab, **args):
+    return lab.run(restic_binary=lab.restic_path, **args)
+
+
+def test_restic_018_exit_codes_tell_a_missing_repository_from_a_wrong_password(new_lab):
+    result, failed = run_with(new_lab)
+    assert not failed, result.get("msg")
+    assert result["initialized"] is True  # `cat config` exited 10: no repository
+    result, failed = run_with(new_lab, password=WRONG)
+    assert failed and result["msg"].startswith("password: ") and (result["kind"], result["rc"]) == ("wrong_password", 12)
+    again, failed = run_with(new_lab)
+    assert not failed and again["changed"] is False
+
+
+def test_restic_018_reports_a_lock_by_its_exit_code(new_lab):
+    run_with(new_lab)
+    with new_lab.locked():
+        result, failed = run_with(new_lab, check=True)
+    assert failed and result["kind"] == "locked"
+    assert result["msg"].startswith("repository: ") and "is locked by another restic process" in result["msg"]
+
+
+def test_a_repository_on_an_append_only_rest_server(rest_lab):
+    result, failed = run_with(rest_lab)
+    assert not failed, result.get("msg")
+    assert result["changed"] is True and (rest_lab.repo / "config").is_file()
+    rest_lab.backup("over the mesh")
+    result, failed = run_with(rest_lab, check=True, read_data_subset="1/1")
+    assert not failed, result.get("msg")
+    assert result["changed"] is False and result["checked"] is True
+    assert result["snapshot_count"] == 1 and result["size_bytes"] > 0
+    # append-only: the server refuses to delete a snapshot (restic 0.18 says so, yet exits 0)
+    snapshot = json.loads(rest_lab.restic("snapshots", "--json").stdout)[0]["id"]
+    assert "unable to remove snapshot/%s" % snapshot in rest_lab.restic("forget", snapshot, ok=False).stderr
+    again, failed = run_with(rest_lab)
+    assert not failed and again["snapshot_count"] == 1 and again["repository_id"] == result["repository_id"]
+
+
+def test_a_wrong_password_on_the_rest_server_names_password_and_hides_the_url_secret(rest_lab):
+    run_with(rest_lab)
+    result, failed = run_with(rest_lab, password=WRONG)
+    assert failed and result["msg"].startswith("password: rest:http://kronos:********@127.0.0.1:")

@@ -19,6 +19,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.restic import (
     config_args,
     error_detail,
     error_for,
+    location_secrets,
     mask_location,
     parse_config,
     parse_repository,
@@ -108,6 +109,12 @@ def test_mask_location_hides_only_url_passwords():
     masked = mask_location(text)
     assert "s3cr3t" not in masked
     assert "rest:https://kronos:********@backup:8000/kronos/" in masked and "http://plain/x" in masked
+
+
+def test_location_secrets_are_the_url_passwords():
+    assert location_secrets("rest:https://kronos:s3cr3t@backup:8000/kronos/") == ["s3cr3t"]
+    assert location_secrets("rest:https://kronos@backup:8000/") == []
+    assert location_secrets("/srv/backup") == [] and location_secrets(None) == []
 
 
 def test_environment_carries_password_and_repository_and_blanks_inherited_ones():
