@@ -123,7 +123,7 @@ def test_a_missing_repository_is_initialized(lab):
 
 
 def test_a_second_run_changes_nothing(lab):
-    first, _ = lab.run()
+    first = lab.run()[0]
     before = lab.fingerprint()
     result, failed = lab.run()
     assert not failed, result.get("msg")
