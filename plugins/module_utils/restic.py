@@ -35,18 +35,21 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Exit codes of restic 0.17+ (restic's "Scripting" documentation); anything else that is
 # not 0 is a failure, as that documentation demands for codes it may add later.
 EXIT_CODES = {3: "partial", 10: "no_repository", 11: "locked", 12: "wrong_password"}
-KINDS = ("no_repository", "wrong_password", "locked", "unreachable", "partial", "failed")
+KINDS = ("no_repository", "wrong_password", "locked", "unreachable", "denied", "partial", "failed")
 
-# Before 0.17 every error exits 1: the kind is read from the message. Order matters: a
-# backend that cannot be reached also says "Is there a repository at the following
-# location?" (rest: and s3: fail on the config file's HEAD request), so reachability is
-# decided first.
+# Before 0.17 every error exits 1: the kind is read from the message (0.17+ too exits 1 for
+# an unreachable or refusing backend). Order matters: a backend that cannot be reached or
+# refuses the credentials also says "Is there a repository at the following location?"
+# (rest: and s3: fail on the config file's HEAD request), so those are decided first;
+# taking a refusal for a missing repository would send the module to `restic init`.
 MESSAGES = (
     ("wrong_password", ("wrong password or no key found",)),
     ("locked", ("repository is already locked", "unable to create lock")),
     ("unreachable", ("connection refused", "no such host", "dial tcp", "i/o timeout", "no route to host",
                      "network is unreachable", "connection reset", "unable to start the sftp session",
                      "tls handshake", "x509:", "certificate signed by unknown authority", "server gave http response")),
+    ("denied", ("401 unauthorized", "403 forbidden", "access denied", "invalidaccesskeyid",
+                "signaturedoesnotmatch", "permission denied")),
     ("no_repository", ("repository does not exist", "is there a repository at the following location?",
                        "unable to open config file")),
 )

@@ -11,9 +11,9 @@ version_added: 0.1.0
 description:
   - Opens the repository with C(restic cat config). When it does not exist, runs C(restic init); an existing
     repository is never initialized again, whatever its state.
-  - A repository that exists but does not open with the given password, a backend that cannot be reached, a
-    repository locked by another restic process and a failed O(check) fail the task with a message naming the
-    option to look at (O(password), O(password_file) or O(repository)).
+  - A repository that exists but does not open with the given password, a backend that cannot be reached or
+    refuses the credentials, a repository locked by another restic process and a failed O(check) fail the task
+    with a message naming the option to look at (O(password), O(password_file), O(env) or O(repository)).
   - Optionally runs C(restic check), reading a subset of the stored data with O(read_data_subset).
   - Returns the repository's ID, its number of snapshots, the time of the newest one and the bytes it stores.
   - Secrets never appear on restic's command line. The password is given as E(RESTIC_PASSWORD) or
@@ -55,7 +55,8 @@ options:
     type: str
   password_file:
     description:
-      - Path on the target of a file whose first line is the repository's password (E(RESTIC_PASSWORD_FILE)).
+      - Path on the target of a file holding the repository's password (E(RESTIC_PASSWORD_FILE)); restic ignores
+        the white space around it, such as the final newline.
       - Exactly one of O(password) and O(password_file) is required.
     type: path
   cacert:
@@ -182,6 +183,13 @@ commands:
   type: list
   elements: list
   sample: [[restic, cat, config, --no-lock], [restic, init]]
+kind:
+  description:
+    - What went wrong, when restic failed - V(no_repository), V(wrong_password), V(locked), V(unreachable),
+      V(denied) (the backend refused the credentials or the files' permissions), V(partial) or V(failed).
+  returned: when restic failed
+  type: str
+  sample: wrong_password
 diff:
   description: Whether the repository is initialized, before and after.
   returned: when diff mode is on
@@ -264,6 +272,9 @@ class Restic:
         self.cacert = params.get("cacert")
         self.location = mask_location(params["repository"])
         self.password_option = "password_file" if params.get("password_file") else "password"
+        # where the credentials a backend refuses come from: S3 keys from env, a REST
+        # server's user and password from the URL, file permissions from the location
+        self.credentials_option = "env" if parse_repository(params["repository"])[0] == "s3" else "repository"
         self.commands = []
 
     def find_binary(self, name):
@@ -298,6 +309,8 @@ class Restic:
                    "repository is never initialized again" % (self.password_option, self.location))
         elif error.kind == "unreachable":
             msg = "repository: cannot reach %s: %s" % (self.location, error)
+        elif error.kind == "denied":
+            msg = "%s: %s refused access: %s" % (self.credentials_option, self.location, error)
         elif error.kind == "locked":
             msg = "repository: %s is locked by another restic process (see `restic list locks`): %s" % (self.location, error)
         elif error.kind == "no_repository":
@@ -372,7 +385,8 @@ def main():
                                  commands=restic.commands)
     if config is not None:
         if "check" in actions:
-            restic.run_or_fail(check_args(params.get("read_data_subset")), "check")
+            subset = params.get("read_data_subset")
+            restic.run_or_fail(check_args(check_read_data_subset(subset) if subset else None), "check")
             result["checked"] = True
         result["repository_id"] = config["id"]
         # Each restic run opens the repository, which costs a key derivation (about a second):

@@ -5,6 +5,7 @@ Repositories are local directories under the test's tmp_path, except the unreach
 backend (a loopback port that refuses connections). restic's cache goes to tmp_path too.
 """
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -204,8 +205,9 @@ def test_check_passes_on_a_sound_repository(lab):
 
 def test_an_altered_pack_is_caught_only_when_data_is_read(lab):
     lab.run()
-    lab.backup("data that will rot")
-    pack = lab.packs()[0]
+    lab.backup(os.urandom(256 * 1024).hex())
+    # the data pack, much larger than the tree pack (whose trees the structure check does read)
+    pack = max(lab.packs(), key=lambda path: path.stat().st_size)
     pack.chmod(0o600)
     with pack.open("r+b") as handle:
         handle.seek(16)
@@ -291,8 +293,11 @@ def rest_lab_fixture(tmp_path, trixie):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     (tmp_path / "served").mkdir()
+    # the user kronos with URL_SECRET, as an htpasswd SHA-1 entry (rest-server takes bcrypt, SHA-1 and MD5 crypt)
+    digest = base64.b64encode(hashlib.sha1(URL_SECRET.encode()).digest()).decode()  # noqa: S324 - htpasswd's format
+    (tmp_path / "served" / ".htpasswd").write_text("kronos:{SHA}%s\n" % digest)
     server = subprocess.Popen([str(trixie / "restic-rest-server"), "--listen", "127.0.0.1:%d" % port, "--path",
-                               str(tmp_path / "served"), "--no-auth", "--append-only"],
+                               str(tmp_path / "served"), "--append-only", "--private-repos"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -354,3 +359,13 @@ def test_a_wrong_password_on_the_rest_server_names_password_and_hides_the_url_se
     run_with(rest_lab)
     result, failed = run_with(rest_lab, password=WRONG)
     assert failed and result["msg"].startswith("password: rest:http://kronos:********@127.0.0.1:")
+
+
+def test_a_rest_server_that_refuses_the_urls_password_is_not_taken_for_a_missing_repository(rest_lab):
+    rest_lab.location = rest_lab.location.replace(URL_SECRET, WRONG)
+    result, failed = run_with(rest_lab)
+    assert failed and result["kind"] == "denied"
+    assert result["msg"].startswith("repository: rest:http://kronos:********@127.0.0.1:")
+    assert "refused access" in result["msg"] and "401" in result["msg"]
+    assert ["restic", "init"] not in result["commands"]  # a refusal is not a missing repository
+    assert not rest_lab.repo.exists()

@@ -47,6 +47,8 @@ REST_REFUSED = ('Fatal: unable to open config file: client.Head: Head "http://12
 SFTP_REFUSED = ("subprocess ssh: ssh: connect to host 127.0.0.1 port 22: Connection refused\n"
                 "Fatal: unable to open repository at sftp:nobody@127.0.0.1:/srv/x: unable to start the sftp session, "
                 "error: EOF\n")
+REST_UNAUTHORIZED = ("Fatal: unable to open config file: unexpected HTTP response (401): 401 Unauthorized\n"
+                     "Is there a repository at the following location?\nrest:http://kronos:***@127.0.0.1:18123/kronos/\n")
 CORRUPT = ("Pack ID does not match, want 1dc51ab1fe972d3c63c72a6937332831ad1ee20221fadae19bfa929102c46eab, got "
            "8f3cce2d20c8903e4acacecbb8740d7869da4072bec3fd296249c245113396b3\nFatal: repository contains errors\n")
 
@@ -180,6 +182,10 @@ def test_read_data_subset_refuses_other_values_naming_the_option(value):
     (1, SFTP_REFUSED, "unreachable"),
     (1, 'Fatal: unable to open config file: Head "https://b/config": x509: certificate signed by unknown authority\n',
      "unreachable"),
+    (1, REST_UNAUTHORIZED, "denied"),  # not a missing repository: init must not be tried
+    (1, "Fatal: unable to open config file: Stat: The AWS Access Key Id you provided does not exist in our "
+        "records. (InvalidAccessKeyId)\nIs there a repository at the following location?\ns3:minio/b\n", "denied"),
+    (1, "Fatal: unable to open config file: open /srv/r/config: permission denied\n", "denied"),
     (3, "error: open /srv/data/x: permission denied\nWarning: at least one source file could not be read\n", "partial"),
     (1, CORRUPT, "failed"),
     (130, "signal interrupt received, cleaning up\n", "failed"),
