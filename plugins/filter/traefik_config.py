@@ -23,8 +23,9 @@ description:
     to the outpost (Authentik's sign-in callback).
   - With O(pages), forward auth asks the outpost through Traefik's loopback C(sso-gate) entrypoint,
     whose router answers a 5xx of the sign-in step (outpost down, unreachable or failing) with the page
-    server's C(sign-in-unavailable.html) and the same status; the app's own answers and the outpost's
-    denials (401, the redirect to sign in) are never replaced.
+    server's C(sign-in-unavailable.html) and status 500, as forward auth answers an unreachable auth
+    server; the app's own answers and the outpost's denials (401, the redirect to sign in) are never
+    replaced.
   - C(allow_from) becomes an IP allow list and C(rate_limit) a rate limit, both before the sign-on.
   - TLS 1.2 is the minimum, with strict SNI.
 options:

@@ -37,8 +37,9 @@ OUTPOST_AUTH_PATH = "/outpost.goauthentik.io/auth/traefik"
 # Sign-in unavailable. Forward auth then asks the outpost through SSO_GATE, an entrypoint
 # of Traefik itself on its loopback, whose router puts the errors middleware on the
 # outpost's answer alone: when the outpost is down, unreachable or failing (a 5xx), the
-# page server's page replaces the body and the status stays; forward auth returns that
-# answer and never calls the app. On the app's router the middleware would also hide the
+# page server's page replaces the body and the status becomes 500, what forward auth
+# itself answers when it cannot reach the auth server (one status for "sign-in failed",
+# whatever the cause); forward auth returns that answer and never calls the app. On the app's router the middleware would also hide the
 # app's own 5xx. Denials (401, the redirect to sign in) pass unchanged.
 SSO_GATE = "sso-gate"
 SSO_GATE_ADDRESS = "127.0.0.1:8083"
@@ -46,7 +47,7 @@ SIGN_IN_UNAVAILABLE = "homelab-sign-in-unavailable"
 SIGN_IN_UNAVAILABLE_PAGE = "sign-in-unavailable.html"
 PAGES_SERVICE = "homelab-edge-pages"
 # Forward auth gives up after 30 s with a bare 500; the gate gives up first, so that an
-# outpost host that drops packets (502) or an outpost that never answers (504) gets the page.
+# outpost host that drops packets or an outpost that never answers gets the page.
 SSO_GATE_TIMEOUTS = {"dialTimeout": "5s", "responseHeaderTimeout": "10s"}
 # Forward auth reads the outpost's answer into memory: a redirect, a short denial or the
 # page above. Anything bigger is refused (401) instead of read without a bound.
@@ -117,7 +118,7 @@ def sso_gate(outpost_url, pages_url):
 
     Returns the sections of ``http`` to add: the router on the ``sso-gate`` entrypoint
     sends the forward-auth path to the outpost through the errors middleware, which
-    answers a 5xx of that step with the page server's sign-in-unavailable page.
+    answers a 5xx of that step with the page server's sign-in-unavailable page and 500.
     """
     return {
         "routers": {SSO_GATE: {"rule": "Path(%s)" % quote_rule_value(OUTPOST_AUTH_PATH), "entryPoints": [SSO_GATE],
@@ -128,7 +129,8 @@ def sso_gate(outpost_url, pages_url):
                                         "serversTransport": SSO_GATE}},
             PAGES_SERVICE: {"loadBalancer": {"servers": [{"url": pages_url.rstrip("/")}]}},
         },
-        "middlewares": {SIGN_IN_UNAVAILABLE: {"errors": {"status": ["500-599"], "service": PAGES_SERVICE,
+        "middlewares": {SIGN_IN_UNAVAILABLE: {"errors": {"status": ["500-599"], "statusRewrites": {"500-599": 500},
+                                                         "service": PAGES_SERVICE,
                                                          "query": "/" + SIGN_IN_UNAVAILABLE_PAGE}}},
         "serversTransports": {SSO_GATE: {"forwardingTimeouts": dict(SSO_GATE_TIMEOUTS)}},
     }

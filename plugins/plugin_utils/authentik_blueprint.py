@@ -14,7 +14,7 @@ tags needs PyYAML, which modules on a managed host cannot count on.
 
 from __future__ import annotations
 
-import yaml
+from ansible_collections.homelab.stack.plugins.plugin_utils import yaml_text
 
 # Objects every Authentik has (its default blueprints and the embedded outpost).
 AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
@@ -54,15 +54,10 @@ class Env:
         return isinstance(other, Env) and self.name == other.name
 
 
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that writes the three tags."""
+class _Dumper(yaml_text.Dumper):
+    """The plain-data dumper, which also writes the three tags."""
 
 
-# Ansible hands filters its own subclasses of str, dict, list and int (tagged values), which
-# the SafeDumper only knows by their exact types.
-for _base, _represent in ((str, yaml.SafeDumper.represent_str), (dict, yaml.SafeDumper.represent_dict),
-                          (list, yaml.SafeDumper.represent_list), (int, yaml.SafeDumper.represent_int)):
-    _Dumper.add_multi_representer(_base, _represent)
 _Dumper.add_representer(Find, lambda d, v: d.represent_sequence("!Find", [v.model, [v.field, v.value]], flow_style=True))
 _Dumper.add_representer(KeyOf, lambda d, v: d.represent_scalar("!KeyOf", v.entry_id))
 _Dumper.add_representer(Env, lambda d, v: d.represent_scalar("!Env", v.name))
@@ -70,7 +65,7 @@ _Dumper.add_representer(Env, lambda d, v: d.represent_scalar("!Env", v.name))
 
 def dump(blueprint):
     """The blueprint as YAML text with Authentik's tags."""
-    return yaml.dump(blueprint, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml_text.dump(blueprint, dumper=_Dumper)
 
 
 def _flows():

@@ -171,7 +171,8 @@ def test_with_a_page_server_forward_auth_asks_the_outpost_through_the_gate():
         "forwardingTimeouts": {"dialTimeout": "5s", "responseHeaderTimeout": "10s"}}}
     # ...and replaces the body of a 5xx of that step only: denials (401, redirects) pass.
     assert http["middlewares"][traefik.SIGN_IN_UNAVAILABLE] == {"errors": {
-        "status": ["500-599"], "service": traefik.PAGES_SERVICE, "query": "/sign-in-unavailable.html"}}
+        "status": ["500-599"], "statusRewrites": {"500-599": 500}, "service": traefik.PAGES_SERVICE,
+        "query": "/sign-in-unavailable.html"}}
     assert http["services"][traefik.PAGES_SERVICE] == {"loadBalancer": {"servers": [{"url": PAGES_URL}]}}
     # No router of an app, nor the dashboard's, carries the errors middleware: the app's own
     # answers are never replaced.
