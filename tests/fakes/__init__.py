@@ -36,13 +36,15 @@ class FakeServer:
     Subclasses set ``handler_class`` (a FakeHandler that reads the fake from its ``fake``
     attribute) and ``thread_name``, call ``super().__init__()``, and may change
     ``fault_times`` (how many requests a fault takes when the test does not say; None:
-    every one) and ``hang_seconds``.
+    every one) and ``hang_seconds``. An ``ssl_context`` (a server-side ``ssl.SSLContext``)
+    makes it serve HTTPS.
     """
 
     handler_class = None
     thread_name = "fake"
     fault_times = 1
     hang_seconds = 30.0
+    ssl_context = None
 
     def __init__(self):
         self.requests = []
@@ -61,6 +63,8 @@ class FakeServer:
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._server.request_queue_size = 64
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=self.thread_name, daemon=True)
         self._thread.start()
@@ -83,8 +87,8 @@ class FakeServer:
 
     @property
     def url(self):
-        """The base URL to give clients (``http://127.0.0.1:<port>``)."""
-        return "http://127.0.0.1:%d" % self._server.server_address[1]
+        """The base URL to give clients (``http://127.0.0.1:<port>``, ``https://`` with ``ssl_context``)."""
+        return "%s://127.0.0.1:%d" % ("https" if self.ssl_context else "http", self._server.server_address[1])
 
     # What arrived
 

@@ -12,7 +12,6 @@ configuration or injects a fault puts it back.
 
 from __future__ import annotations
 
-import datetime
 import http.client
 import json
 import os
@@ -30,6 +29,7 @@ from ansible_collections.homelab.stack.plugins.filter.routes import FilterModule
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
 from ansible_collections.homelab.stack.plugins.module_utils import traefik
 import https_client
+from loopback import free_port, make_certificates
 from fakes.authentik_outpost import AUTH_PATH, COOKIE, FAULT_BODY, EchoApp, FakeOutpost
 
 validate_catalog = CatalogFilter().filters()["validate_catalog"]
@@ -42,50 +42,6 @@ PAGES = pathlib.Path(__file__).resolve().parents[2] / "roles" / "traefik" / "fil
 UNAVAILABLE = b"Sign-in is unavailable"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def make_certificates(directory):
-    """A CA and a wildcard certificate for *.lab.test signed by it (what TLS mode internal makes)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "homelab test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*." + DOMAIN)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("*." + DOMAIN), x509.DNSName(DOMAIN)]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = {name: str(directory / name) for name in ("ca.pem", "edge.crt", "edge.key")}
-    with open(paths["ca.pem"], "wb") as handle:
-        handle.write(ca.public_bytes(serialization.Encoding.PEM))
-    with open(paths["edge.crt"], "wb") as handle:
-        handle.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(paths["edge.key"], "wb") as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    return paths
-
-
 class Edge:
     """A running Traefik with its ports, files and the apps behind it."""
 
@@ -96,7 +52,7 @@ class Edge:
         self.ports = {name: free_port() for name in ("web", "websecure", "internal", traefik.SSO_GATE, "pages")}
         self.dynamic_dir = tmp / "dynamic"
         self.dynamic_dir.mkdir()
-        self.certs = make_certificates(tmp)
+        self.certs = make_certificates(tmp, ["*." + DOMAIN, DOMAIN])
         self.process = None
         self.pages = None
 
