@@ -21,13 +21,14 @@ description:
   - Returns an empty list when the host has no present service.
   - A routed service that the edge reaches over the mesh (C(route.mesh_port), see
     O(homelab.stack.validate_catalog#filter:edge)) publishes C(<address>:<mesh_port>:<port>), on the mesh
-    address only.
+    address only; so does a service that Prometheus scrapes from another host (C(metrics.mesh_port), published as
+    C(<address>:<metrics.mesh_port>:<metrics.port>) unless the route's binding already serves it).
 positional: host,address
 options:
   address:
     description:
       - The host's mesh address (usually C(homelab_mesh_address), else C(ansible_host)). Needed when a service
-        of the host is routed by an edge on another host.
+        of the host is routed by an edge on another host, or scraped by Prometheus on another host.
     type: str
 seealso:
   - plugin: homelab.stack.validate_catalog

@@ -20,7 +20,7 @@ options:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared, edge_pages, authentik, authentik_worker]
+    choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, authentik, authentik_worker]
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter
@@ -72,11 +72,16 @@ _value:
       description: (traefik) The port of the internal entrypoint (ping and metrics, never published).
       type: int
     config_file:
-      description: (cloudflared) The tunnel's configuration file as the container sees it.
+      description: (cloudflared) The tunnel's configuration file as the container sees it; (prometheus, alertmanager,
+        blackbox_exporter) the server's configuration file as the container sees it.
+      type: str
+    rules_dir:
+      description: (prometheus) The directory of the rule files as the container sees it.
       type: str
     port:
       description: (edge_pages) The port the page server answers on, inside the host's network (never published);
-        (authentik) the server's HTTP port (web interface, API, embedded outpost).
+        (authentik) the server's HTTP port (web interface, API, embedded outpost); (prometheus, alertmanager,
+        blackbox_exporter) the server's HTTP port (API and metrics).
       type: int
     sign_in_page:
       description: (edge_pages) The file name of the page shown when sign-in is unavailable.

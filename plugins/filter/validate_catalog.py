@@ -17,12 +17,13 @@ description:
     C(allow_from=[]) CIDR networks, C(rate_limit=None) or C({average, burst=<average>}) requests per second,
     C(public=false) for the Cloudflare tunnel, C(groups=[]) that may use an SSO route, C(mesh_port) see O(edge)), C(env={}) (values as strings),
     C(secrets={}), C(volumes=[]) of C({name, mount, backup=none}), C(depends_on=[]),
-    C(metrics=None) or C({port=<port>, path=/metrics}),
+    C(metrics=None) or C({port=<port>, path=/metrics, mesh_port}) (C(mesh_port) see below),
     C(healthcheck=None) or C({cmd, interval=30s, retries=3, start_period=10s}), C(publish=[]), C(labels={}),
     C(command=None) or a list of strings (a string is split like a shell would), C(auto_update=false),
     C(resources={}) or C({memory, cpus}), C(purge_volumes=false), C(oidc=None) or C({redirect_paths, scopes=[openid, profile, email]})
     (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
-    bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages)) whose container defaults
+    bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages),
+    C(prometheus), C(alertmanager), C(blackbox_exporter), C(authentik)) whose container defaults
     fill the fields the entry leaves unset. A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
@@ -30,6 +31,16 @@ description:
     route subdomains and extra host names, do not collide.
   - A C(platform=traefik) entry runs on O(edge), once; so do C(cloudflared) and C(edge_pages) (the edge's page
     server, busybox's httpd serving the pages the traefik role writes).
+  - >-
+    The monitoring kinds run the official images with their configuration read-only from
+    C(/etc/homelab/<kind>) and a data volume (C(backup=none)) for C(prometheus) and C(alertmanager);
+    C(prometheus) publishes C(127.0.0.1:9090:9090) and C(alertmanager) C(127.0.0.1:9093:9093) (host loopback
+    only), C(blackbox_exporter) nothing. C(alertmanager) and C(blackbox_exporter) run on the host of the
+    C(prometheus) entry, which reaches them by name.
+  - With a present C(platform=prometheus) entry, a service with C(metrics) on another host gets
+    C(metrics.mesh_port), the port Prometheus scrapes it on, published on that host's mesh address only; unless
+    set, the route's C(mesh_port) when the route publishes the same container port there (one binding), else the
+    metrics port. On Prometheus' host, or without a Prometheus entry, C(metrics.mesh_port) is C(null).
   - With O(edge), a routed service of another host gets C(route.mesh_port) (default its C(port)), the port the edge
     reaches it on, published on that host's mesh address only. On the edge host, or without O(edge),
     C(route.mesh_port) is C(null) and the edge reaches the container by name.

@@ -7,7 +7,9 @@ Users declare every service once in ``homelab_services``; from that list:
   (names, dependencies, derived names, published ports);
 - ``names``: every name derived from a service (volumes, secrets, the network);
 - ``views``: the per-subsystem views the roles consume (a host's Quadlet units and
-  secrets, routes, scrape targets, backup sets);
+  secrets, routes, scrape targets, backup sets); ``monitoring_view`` what the
+  monitoring scrapes and probes;
+- ``platform``, ``identity``, ``monitoring``: what a ``platform`` kind fills in;
 - ``service_plan``: the service role's internals (start order, restarts from the
   host's state, what to prune).
 
@@ -17,6 +19,7 @@ names below are re-exported for them and for tests.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.monitoring_view import monitoring_targets  # noqa: F401
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (  # noqa: F401
     NETWORK_NAME,
     is_dns_label,

@@ -12,7 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -21,7 +21,8 @@ TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
 TRAEFIK_HOST_DIR = "/etc/homelab/traefik"
 TRAEFIK_CONFIG_DIR = "/etc/traefik"
 TRAEFIK_STATIC_FILE = TRAEFIK_CONFIG_DIR + "/traefik.yml"
-# The entrypoint that answers ping and metrics inside the host only (never published).
+# The entrypoint that answers ping and metrics inside the host only (published on the
+# host's mesh address only when Prometheus scrapes it from another host: monitoring.py).
 TRAEFIK_INTERNAL_PORT = 8082
 
 # cloudflared: the official image pinned to a release; the tunnel's ingress file.
@@ -65,6 +66,8 @@ _DEFAULTS = {
         "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{EDGE_PAGES_PORT}/{SIGN_IN_UNAVAILABLE_PAGE}",
                         "interval": "30s"},
     },
+    # Prometheus, Alertmanager and blackbox_exporter (monitoring.py).
+    **monitoring.DEFAULTS,
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -81,6 +84,7 @@ REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 # Authentik: one entry the catalog expands into server, worker and database (identity.py
 # fills in their fields, so they have no defaults here).
 FACTS.update(identity.FACTS)
+FACTS.update(monitoring.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
 
 KINDS = tuple(_DEFAULTS) + identity.KINDS

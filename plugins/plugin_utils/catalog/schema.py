@@ -25,7 +25,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unsafe_character,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -57,7 +57,7 @@ OIDC_FIELDS = ("redirect_paths", "scopes")
 OIDC_DEFAULT_SCOPES = ("openid", "profile", "email")
 VOLUME_FIELDS = ("name", "mount", "backup")
 MOUNT_FIELDS = ("source", "target", "readonly")
-METRICS_FIELDS = ("port", "path")
+METRICS_FIELDS = ("port", "path", "mesh_port")
 HEALTHCHECK_FIELDS = ("cmd", "interval", "retries", "start_period")
 RESOURCES_FIELDS = ("memory", "cpus")
 
@@ -406,6 +406,7 @@ def _depends_on(service: str, value: object) -> list:
 
 
 def _metrics(service: str, value: object, port: int | None) -> dict | None:
+    """The metrics endpoint; ``mesh_port`` is settled by monitoring.place_metrics."""
     if value is None or value is False:
         return None
     if value is True:
@@ -427,7 +428,7 @@ def _metrics(service: str, value: object, port: int | None) -> dict | None:
         _unit_text(service, "metrics.path", path, ("metrics.path", "must not contain a line break"))
     if metrics_port is None:
         raise _error(service, "metrics", "needs a port")
-    return {"port": metrics_port, "path": path}
+    return {"port": metrics_port, "path": path, "mesh_port": _port(service, "metrics.mesh_port", value.get("mesh_port"))}
 
 
 def _duration(service: str, field: str, value: object, default: str) -> str:
@@ -733,12 +734,16 @@ def _same_socket(address: str | None, other: str | None) -> bool:
 
 def _bindings(service: dict) -> list:
     """(field, text, address, port, protocol) of every port the service publishes on its host,
-    the route's mesh port included (see :func:`_place_routes`)."""
+    the route's and the metrics' mesh ports included (see :func:`_place_routes` and
+    monitoring.place_metrics; metrics sharing the route's binding publish nothing more)."""
     result = [(f"publish[{index}]", text, *_binding(text)) for index, text in enumerate(service["publish"])]
-    route = service["route"]
+    route, metrics = service["route"], service["metrics"]
     if route is not None and route["mesh_port"] is not None:
         result.append(("route.mesh_port", f"mesh address:{route['mesh_port']}", MESH_ADDRESS, route["mesh_port"],
                        "tcp"))
+    if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
+        result.append(("metrics.mesh_port", f"mesh address:{metrics['mesh_port']}", MESH_ADDRESS,
+                       metrics["mesh_port"], "tcp"))
     return result
 
 
@@ -757,7 +762,7 @@ def _check_published_ports(services: list) -> None:
                 same = address == other_address if other_service == service["name"] \
                     else _same_socket(address, other_address)
                 if (port, protocol) == (other_port, other_protocol) and same:
-                    hint = "; set route.mesh_port to a free port" if field == "route.mesh_port" else ""
+                    hint = f"; set {field} to a free port" if field.endswith(".mesh_port") else ""
                     raise _error(service["name"], field,
                                  f"{_quote(text)} binds port {port}/{protocol} that {owner} already publishes"
                                  f" on host {service['host']}{hint}")
@@ -841,6 +846,8 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     _check_generated_names(result)
     _check_platform(result, edge)
     identity.check(result)
+    monitoring.check(result)
     _place_routes(result, edge)
+    monitoring.place_metrics(result)
     _check_published_ports(result)
     return result

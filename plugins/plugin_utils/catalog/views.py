@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
@@ -93,17 +93,26 @@ def _volume_unit(service: dict, volume: dict) -> dict:
 
 
 def _mesh_binding(service: dict, address: str | None) -> list:
-    """The PublishPort that lets the edge reach a routed service of another host: the
-    container port on this host's mesh address only (see schema._place_routes)."""
-    route = service["route"]
-    if route is None or route["mesh_port"] is None:
-        return []
-    if not address:
+    """The PublishPorts that let the edge reach a routed service of another host, and
+    Prometheus a scraped one: the container port on this host's mesh address only (see
+    schema._place_routes and monitoring.place_metrics); metrics that share the route's
+    binding add none."""
+    route, metrics = service["route"], service["metrics"]
+    wanted = []
+    if route is not None and route["mesh_port"] is not None:
+        wanted.append(("routed by the edge", route["mesh_port"], service["port"]))
+    if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
+        wanted.append(("scraped by Prometheus", metrics["mesh_port"], metrics["port"]))
+    if wanted and not address:
         raise AnsibleFilterError(
-            f"host_units: address: service {service['name']} is routed by the edge on another host, so this host's"
+            f"host_units: address: service {service['name']} is {wanted[0][0]} on another host, so this host's"
             " mesh address is needed (homelab_mesh_address, else ansible_host)")
-    host = f"[{address}]" if ":" in address else address
-    return [f"{host}:{route['mesh_port']}:{service['port']}"]
+    return [f"{_bracketed(address)}:{mesh_port}:{port}" for _why, mesh_port, port in wanted]
+
+
+def _bracketed(address: str) -> str:
+    """An address as the host part of ``host:port`` (IPv6 in brackets)."""
+    return f"[{address}]" if ":" in address else address
 
 
 def _container_unit(service: dict, local_names: set, address: str | None = None) -> dict:
@@ -217,8 +226,7 @@ def _upstream(service: dict, addresses: Mapping) -> str:
         raise AnsibleFilterError(
             f"routes: addresses: no mesh address for host {service['host']} (service {service['name']} runs there);"
             " set homelab_mesh_address or ansible_host for it")
-    host = f"[{address}]" if ":" in address else address
-    return f"http://{host}:{mesh_port}"
+    return f"http://{_bracketed(address)}:{mesh_port}"
 
 
 def _domain(domain: object, filter_name: str) -> str:

@@ -41,6 +41,7 @@ host_secrets = host_secrets_plugin.FilterModule().filters()["host_secrets"]
 routes = routes_plugin.FilterModule().filters()["routes"]
 scrape_targets = scrape_targets_plugin.FilterModule().filters()["scrape_targets"]
 backup_sets = backup_sets_plugin.FilterModule().filters()["backup_sets"]
+monitoring_targets = PLUGINS["monitoring_targets"].FilterModule().filters()["monitoring_targets"]
 
 HOSTS = ["jove", "kronos", "vesta"]
 # The route fields a bare route gets (the edge issue added them after wave one).
@@ -53,7 +54,7 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
 # Filters that return one document rather than a list, and its type.
 DOCUMENT_FILTERS = {"traefik_config": "dict", "traefik_static": "dict", "platform_service": "dict",
                     "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str",
-                    "sso_outpost_url": "str"}
+                    "sso_outpost_url": "str", "monitoring_targets": "dict"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
@@ -201,10 +202,10 @@ def test_volume_backup_defaults_to_none():
 
 
 @pytest.mark.parametrize("fields, expected", [
-    ({"port": 8080, "metrics": {}}, {"port": 8080, "path": "/metrics"}),
-    ({"port": 8080, "metrics": True}, {"port": 8080, "path": "/metrics"}),
-    ({"port": 8080, "metrics": {"port": 9100}}, {"port": 9100, "path": "/metrics"}),
-    ({"metrics": {"port": 9100, "path": "/stats"}}, {"port": 9100, "path": "/stats"}),
+    ({"port": 8080, "metrics": {}}, {"port": 8080, "path": "/metrics", "mesh_port": None}),
+    ({"port": 8080, "metrics": True}, {"port": 8080, "path": "/metrics", "mesh_port": None}),
+    ({"port": 8080, "metrics": {"port": 9100}}, {"port": 9100, "path": "/metrics", "mesh_port": None}),
+    ({"metrics": {"port": 9100, "path": "/stats"}}, {"port": 9100, "path": "/stats", "mesh_port": None}),
     ({"port": 8080, "metrics": False}, None),
 ])
 def test_metrics_are_normalised(fields, expected):
@@ -859,6 +860,7 @@ VIEW_CALLS = {
     "routes": lambda catalog: routes(catalog, "lab.example.com"),
     "scrape_targets": scrape_targets,
     "backup_sets": backup_sets,
+    "monitoring_targets": lambda catalog: monitoring_targets(catalog, {"jove": "100.64.0.10"}, "lab.example.com"),
 }
 
 
@@ -917,7 +919,9 @@ PLAYBOOK = """
               'secrets': catalog | homelab.stack.host_secrets(inventory_hostname),
               'routes': catalog | homelab.stack.routes('lab.example.com'),
               'targets': catalog | homelab.stack.scrape_targets,
-              'backups': catalog | homelab.stack.backup_sets} | to_json }}
+              'backups': catalog | homelab.stack.backup_sets,
+              'monitoring': catalog | homelab.stack.monitoring_targets({'localhost': '127.0.0.1'},
+                                                                       'lab.example.com')} | to_json }}
 """
 
 
@@ -945,3 +949,8 @@ def test_filters_run_in_a_playbook(tmp_path):
     assert views["targets"] == [{"job": "app", "host": "localhost", "port": 8000, "path": "/metrics"}]
     assert views["backups"] == [{"service": "app", "host": "localhost", "volume": "app-data", "mount": "/data",
                                  "schedule": "daily"}]
+    assert views["monitoring"]["prometheus_host"] is None
+    assert [job["job"] for job in views["monitoring"]["jobs"]] == ["app", "node"]
+    assert views["monitoring"]["probes"][0] == {"module": "http_2xx", "target": "https://app.lab.example.com/",
+                                                "labels": {"instance": "https://app.lab.example.com/",
+                                                           "service": "app", "auth": "none", "probe": "route"}}

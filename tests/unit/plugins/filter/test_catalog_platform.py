@@ -29,7 +29,7 @@ def test_a_traefik_entry_gets_the_container_the_role_configures():
     assert entry["mounts"] == [{"source": "/etc/homelab/traefik", "target": "/etc/traefik", "readonly": True}]
     assert entry["command"] == ["traefik", "--configFile=/etc/traefik/traefik.yml"]
     assert entry["healthcheck"]["cmd"] == "traefik healthcheck --configFile=/etc/traefik/traefik.yml"
-    assert entry["metrics"] == {"port": 8082, "path": "/metrics"}
+    assert entry["metrics"] == {"port": 8082, "path": "/metrics", "mesh_port": None}
     assert entry["volumes"] == [{"name": "acme", "mount": "/var/lib/traefik", "backup": "daily"}]
     assert validate_catalog([entry], HOSTS, edge="jove") == [entry]
 
