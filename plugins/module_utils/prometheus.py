@@ -115,8 +115,8 @@ def probe_target(probe, index):
         raise ConfigError("%s.target: required, what the module probes (a URL, a host, host:port)" % field)
     labels = check_labels(field + ".labels", probe.get("labels", {}))
     if labels.get(MODULE_LABEL, module) != module:
-        raise ConfigError("%s.labels.%s: %r differs from the probe's module %r" % (field, MODULE_LABEL,
-                                                                                    labels[MODULE_LABEL], module))
+        raise ConfigError("%s.labels.%s: %r differs from the probe's module %r"
+                          % (field, MODULE_LABEL, labels[MODULE_LABEL], module))
     labels[MODULE_LABEL] = module
     labels.setdefault("instance", target)
     return target, labels

@@ -212,8 +212,8 @@ class Stack:
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    pytest.fail("%s exited (%s) while waiting for %s:\n%s" % (name, process.returncode, what,
-                                                                           self.log(name)))
+                    pytest.fail("%s exited (%s) while waiting for %s:\n%s"
+                                % (name, process.returncode, what, self.log(name)))
             try:
                 result = check()
                 if result:

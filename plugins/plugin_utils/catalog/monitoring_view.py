@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monitoring
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _error, _kind, _quote
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _error, _kind
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (
     _bracketed,
     _catalog,
@@ -45,8 +45,10 @@ def _addresses(addresses: object) -> dict:
     if not isinstance(addresses, Mapping):
         raise AnsibleFilterError(f"{NAME}: addresses: must be a mapping of host to mesh address, got {_kind(addresses)}")
     for host, address in addresses.items():
-        if not isinstance(address, str) or not address:
-            raise AnsibleFilterError(f"{NAME}: addresses: host {host}: must be a mesh address, got {_quote(address)}")
+        if not isinstance(address, str):
+            raise AnsibleFilterError(f"{NAME}: addresses: host {host}: must be a string, got {_kind(address)}")
+        if not address:
+            raise AnsibleFilterError(f"{NAME}: addresses: host {host}: must not be empty")
     return dict(addresses)
 
 

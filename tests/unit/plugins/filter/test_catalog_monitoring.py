@@ -356,8 +356,8 @@ def test_the_view_does_not_change_the_catalog():
     ([dict(PROMETHEUS, host="vesta", metrics=False)], ADDRESSES,
      "monitoring_targets: addresses: no mesh address for host vesta (service prometheus runs there)"),
     ([PROMETHEUS], ["jove"], "monitoring_targets: addresses: must be a mapping of host to mesh address, got list"),
-    ([PROMETHEUS], {"jove": None}, "monitoring_targets: addresses: host jove: must be a mesh address, got 'None'"),
-    ([PROMETHEUS], {"jove": ""}, "monitoring_targets: addresses: host jove: must be a mesh address, got ''"),
+    ([PROMETHEUS], {"jove": None}, "monitoring_targets: addresses: host jove: must be a string, got null"),
+    ([PROMETHEUS], {"jove": ""}, "monitoring_targets: addresses: host jove: must not be empty"),
 ])
 def test_bad_addresses_are_refused_naming_the_field(catalog, addresses, message):
     with pytest.raises(AnsibleFilterError, match="^" + re.escape(message)):
