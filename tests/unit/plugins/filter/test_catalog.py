@@ -54,7 +54,8 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
 # Filters that return one document rather than a list, and its type.
 DOCUMENT_FILTERS = {"traefik_config": "dict", "traefik_static": "dict", "platform_service": "dict",
                     "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str",
-                    "sso_outpost_url": "str", "monitoring_targets": "dict"}
+                    "sso_outpost_url": "str", "monitoring_targets": "dict", "prometheus_config": "str",
+                    "alertmanager_config": "str", "blackbox_config": "str"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
