@@ -5,8 +5,10 @@
 set -euo pipefail
 # (netavark, its DNS and iptables are named: without recommends Debian 12 brings the CNI
 # backend, whose default network clashes with the nested one; shellcheck is there for
-# ansible-test sanity, which checks the shell scripts with it)
-packages=(podman netavark aardvark-dns iptables runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck)
+# ansible-test sanity, which checks the shell scripts with it; the Prometheus tools are the
+# real promtool, amtool and daemons that the monitoring tests run on loopback)
+packages=(podman netavark aardvark-dns iptables runc debootstrap busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck
+          prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
@@ -19,5 +21,17 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
     exit 1
 fi
 echo "setup: installing ${missing[*]}" >&2
+# Debian starts a package's daemon when it installs it: the controller only runs these tools in
+# tests, and a node exporter or Prometheus left running would hold their ports. The maintainer
+# scripts (invoke-rc.d, deb-systemd-invoke) ask policy-rc.d first: one of ours (101: action
+# forbidden) stands for this install only and goes even when apt fails. One already there
+# (container images have one) is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    trap 'rm -f "$policy"' EXIT
+    trap 'exit 1' INT TERM
+    printf '#!/bin/sh\n# tests/lab/setup-controller.sh: start no daemon while it installs packages\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+fi
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
