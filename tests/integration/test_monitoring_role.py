@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from ansible_run import JSON_CALLBACK, ansible_playbook
+from prometheus_tools import prometheus_tool
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "monitoring"
@@ -37,21 +38,13 @@ FAKE_PODMAN = ROOT / "tests" / "fakes" / "podman_cli"
 FAKE_SYSTEMCTL = ROOT / "tests" / "fakes" / "systemctl_cli"
 RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
-# Debian 12's names of the tools (packages prometheus, prometheus-alertmanager, prometheus-blackbox-exporter).
-TOOLS = {"promtool": "prometheus", "amtool": "prometheus-alertmanager",
-         "prometheus-blackbox-exporter": "prometheus-blackbox-exporter"}
+# The tools the role runs for its checks (tests/prometheus_tools.py finds them).
+TOOLS = ("promtool", "amtool", "prometheus-blackbox-exporter")
 NODE_EXPORTER_DEFAULTS = pathlib.Path("/etc/default/prometheus-node-exporter")
 
 
-def tool(name):
-    """The path of one of Debian's monitoring tools; its absence fails the test, saying how to install it."""
-    path = shutil.which(name)
-    assert path, f"{name} is missing: apt-get install {TOOLS[name]}"
-    return path
-
-
 def run_tool(*argv):
-    result = subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([prometheus_tool(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -67,7 +60,9 @@ def site_fixture(tmp_path):
         "homelab_domain": "lab.test",
         "homelab_edge_host": "jove",
         "monitoring_check_with": "host",
-        "monitoring_blackbox_exporter_command": "prometheus-blackbox-exporter",
+        "monitoring_promtool_command": prometheus_tool("promtool"),
+        "monitoring_amtool_command": prometheus_tool("amtool"),
+        "monitoring_blackbox_exporter_command": prometheus_tool("prometheus-blackbox-exporter"),
         "monitoring_receivers": [
             {"name": "phone", "type": "ntfy", "url": "https://ntfy.example.org/homelab-alerts"},
             {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/alerts"},
@@ -188,6 +183,7 @@ def test_a_rules_file_promtool_refuses_changes_nothing(site):
     broken = site["tmp"] / "broken.rules.yml"
     rules = (ROLE / "files" / "rules" / "homelab.rules.yml").read_text()
     broken.write_text(re.sub(r"expr: .*", "expr: up{job=", rules, count=1))
+    assert yaml.safe_load(broken.read_text())["groups"]  # still YAML: promtool refuses the expression
     returncode, output, _changed = converge(site, running="prometheus", monitoring_rules_file=str(broken))
     assert returncode != 0 and "failed to validate" in output, output
     assert written(site) == before
@@ -302,19 +298,19 @@ def tools_image_fixture():
     under names of the image's own (``in-image-<tool>``), which the host lacks."""
     podman = shutil.which("podman")
     assert podman, "podman is missing: apt-get install podman"
-    tools = [pathlib.Path(tool(name)) for name in TOOLS]
+    tools = {name: pathlib.Path(prometheus_tool(name)) for name in TOOLS}
     # The libraries each links to, as ldd lists them ("libc.so.6 => /lib/.../libc.so.6 (0x...)").
-    libraries = {pathlib.Path(word) for path in tools
+    libraries = {pathlib.Path(word) for path in tools.values()
                  for word in subprocess.run(["ldd", str(path)], capture_output=True, text=True, timeout=60,
                                             check=True).stdout.split() if word.startswith("/")}
-    files = tools + sorted(libraries)
+    files = sorted(tools.values()) + sorted(libraries)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for path in files:
             archive.add(str(path.resolve()), arcname=str(path).lstrip("/"))
-        for name in TOOLS:
+        for name, path in tools.items():
             link = tarfile.TarInfo(f"usr/local/bin/in-image-{name}")
-            link.type, link.linkname = tarfile.SYMTYPE, f"/usr/bin/{name}"
+            link.type, link.linkname = tarfile.SYMTYPE, str(path)
             archive.addfile(link)
     name = "localhost/homelab-test-monitoring-tools:" + hashlib.sha256(buffer.getvalue()).hexdigest()[:12]
     env = dict(os.environ, CONTAINERS_CONF=os.environ.get(
@@ -332,7 +328,7 @@ def test_the_checks_run_inside_the_entries_images(site, tools_image):
                 else service for service in site["vars"]["homelab_services"]]
     # Names only the image has: the checks can only have run inside it.
     site["vars"].update(homelab_services=services, monitoring_check_with="image",
-                        **{f"monitoring_{tool}_command": f"in-image-{name}" for tool, name in (
+                        **{f"monitoring_{option}_command": f"in-image-{name}" for option, name in (
                             ("promtool", "promtool"), ("amtool", "amtool"),
                             ("blackbox_exporter", "prometheus-blackbox-exporter"))})
     assert not any(shutil.which(f"in-image-{name}") for name in TOOLS)
