@@ -40,8 +40,8 @@ def promtool(*args):
     result = subprocess.run([prometheus_tool("promtool"), *args], capture_output=True, text=True, timeout=120,
                             check=False)
     if result.returncode != 0:
-        pytest.fail("promtool %s failed (%s):\n%s%s" % (" ".join(args), result.returncode, result.stdout,
-                                                         result.stderr))
+        output = result.stdout + result.stderr
+        pytest.fail("promtool %s failed (%s):\n%s" % (" ".join(args), result.returncode, output))
     return result.stdout
 
 
