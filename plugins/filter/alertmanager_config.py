@@ -16,11 +16,14 @@ description:
     receiver named O(critical) and C(warning) to O(warning); any other alert goes to O(critical).
   - Warnings are inhibited while C(NodeDown) fires for the same C(host) label (every target of a host carries
     it, while C(instance) differs between a node and a route probe).
-  - C(ntfy) and C(webhook) receivers become C(webhook_configs) (Alertmanager posts its JSON alert to the URL;
-    an ntfy topic URL publishes it), with the bearer token read from C(token_file) when given.
+  - C(ntfy) and C(webhook) receivers become C(webhook_configs) (Alertmanager posts its JSON alert to the URL),
+    with the bearer token read from C(token_file) when given. An ntfy topic URL gets ntfy's message templates
+    in its query (C(tpl=1), a title with the status, alert name and instance, a message with each alert's
+    summary; ntfy 2.10 and later), unless the URL already has C(tpl) or C(template).
     C(email) receivers become C(email_configs) through C(smarthost), the password read from
     C(auth_password_file) (Alertmanager 0.25 and later read it from the file).
-  - No secret is ever written into the file; a field such as C(auth_password) or C(token) is refused.
+  - No secret is ever written into the file; a field such as C(auth_password) or C(token), or a URL with a user
+    or password, is refused.
     The URL is written as given, so an ntfy topic that must stay private wants a token as well.
   - "Bad input fails naming the field, e.g. C(receivers[1].url: required for type webhook): a missing field,
     an unknown type, a receiver name used twice, or O(critical) or O(warning) naming no receiver."

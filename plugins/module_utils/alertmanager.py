@@ -14,8 +14,9 @@ written; tests check the file with the real ``amtool check-config`` and run it.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ansible_collections.homelab.stack.plugins.module_utils.prometheus import ConfigError, check_duration
+from ansible_collections.homelab.stack.plugins.module_utils.prometheus import ConfigError, check_address, check_duration
 
 GROUP_BY = ("alertname", "instance")
 SEVERITIES = ("critical", "warning")
@@ -25,6 +26,10 @@ SEVERITIES = ("critical", "warning")
 NODE_DOWN = "NodeDown"
 HOST_LABEL = "host"
 
+# ntfy's title and message templates (Go templates over Alertmanager's JSON payload).
+NTFY_TITLE = "[{{.status}}] {{.commonLabels.alertname}} {{.commonLabels.instance}}"
+NTFY_MESSAGE = "{{range .alerts}}{{.annotations.summary}}\n{{end}}"
+
 # Each type's fields: required, then optional. Anything else is refused (a typo or a
 # secret written inline).
 FIELDS = {
@@ -33,7 +38,6 @@ FIELDS = {
     "email": (("to", "from", "smarthost"), ("auth_username", "auth_password_file", "require_tls", "send_resolved")),
 }
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
-SMARTHOST = re.compile(r"[A-Za-z0-9_.-]+:[0-9]{1,5}|\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}")
 
 
 def _string(field, value, pattern=None, what="a string"):
@@ -43,6 +47,11 @@ def _string(field, value, pattern=None, what="a string"):
 
 
 def _url(field, value):
+    """An http(s) URL without credentials: those would be written into the file (and the
+    error does not repeat such a URL)."""
+    if isinstance(value, str) and "@" in urlsplit(value).netloc:
+        raise ConfigError("%s: must not carry a user or password; give token_file (a bearer token read from a file)"
+                          % field)
     return _string(field, value, re.compile(r"https?://[^\s/?#]+[^\s]*"), "an http:// or https:// URL")
 
 
@@ -56,16 +65,33 @@ def _flag(field, value):
     return value
 
 
-def _webhook(receiver, field):
-    """ntfy and a generic webhook alike: Alertmanager posts its JSON to the URL (an ntfy topic
-    URL publishes it as the message). A token, read from a file, is sent as a bearer token."""
-    config = {"url": _url(field + ".url", receiver["url"]),
+def _webhook(receiver, field, url=None):
+    """A generic webhook: Alertmanager posts its JSON to the URL. A token, read from a file,
+    is sent as a bearer token."""
+    config = {"url": url or _url(field + ".url", receiver["url"]),
               "send_resolved": _flag(field + ".send_resolved", receiver.get("send_resolved", True))}
     if "token_file" in receiver:
         config["http_config"] = {"authorization": {"type": "Bearer",
                                                    "credentials_file": _path(field + ".token_file",
                                                                              receiver["token_file"])}}
     return {"webhook_configs": [config]}
+
+
+def ntfy_url(topic_url):
+    """The topic URL with ntfy's message templates (ntfy 2.10 and later), so that a phone shows
+    the alert's name, instance and summaries instead of Alertmanager's JSON. A URL that
+    already asks for templating (``tpl``/``template``) is kept as it is."""
+    parts = urlsplit(topic_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name in ("tpl", "template") for name, _value in query):
+        return topic_url
+    query += [("tpl", "1"), ("t", NTFY_TITLE), ("m", NTFY_MESSAGE)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _ntfy(receiver, field):
+    """An ntfy topic: a webhook to the topic URL, with the message templates."""
+    return _webhook(receiver, field, url=ntfy_url(_url(field + ".url", receiver["url"])))
 
 
 def _email(receiver, field):
@@ -75,7 +101,7 @@ def _email(receiver, field):
         to = ", ".join(_string("%s.to[%d]" % (field, index), item) for index, item in enumerate(to))
     config = {"to": _string(field + ".to", to, what="an address or a list of addresses"),
               "from": _string(field + ".from", receiver["from"]),
-              "smarthost": _string(field + ".smarthost", receiver["smarthost"], SMARTHOST, "host:port"),
+              "smarthost": check_address(field + ".smarthost", receiver["smarthost"]),
               "require_tls": _flag(field + ".require_tls", receiver.get("require_tls", True)),
               "send_resolved": _flag(field + ".send_resolved", receiver.get("send_resolved", True))}
     # SMTP authentication needs both; one without the other is a mistake, not "no auth".
@@ -88,7 +114,7 @@ def _email(receiver, field):
     return {"email_configs": [config]}
 
 
-BUILDERS = {"ntfy": _webhook, "webhook": _webhook, "email": _email}
+BUILDERS = {"ntfy": _ntfy, "webhook": _webhook, "email": _email}
 
 
 def receiver_config(receiver, index):

@@ -5,11 +5,12 @@ Alertmanager posts JSON (its notify/webhook package, payload version "4"):
 ``{version, groupKey, truncatedAlerts, status, receiver, groupLabels, commonLabels,
 commonAnnotations, externalURL, alerts: [{status, labels, annotations, startsAt, endsAt,
 generatorURL, fingerprint}]}``. Every notification is recorded with the path it was posted
-to (a test gives each receiver its own path); one that breaks that shape is a contract
-violation. The fake answers 200, as ntfy does when it publishes.
+to (a test gives each receiver its own path) and its query (ntfy's templates travel there);
+one that breaks that shape is a contract violation. The fake answers 200, as ntfy does when it publishes.
 """
 
 import json
+import urllib.parse
 
 from fakes import FakeHandler, FakeServer
 
@@ -19,7 +20,7 @@ ALERT_KEYS = {"status", "labels", "annotations", "startsAt", "endsAt", "generato
 
 
 class FakeAlertReceiver(FakeServer):
-    """Notifications arrive in ``requests`` as ``{method, path, payload}``; ``alerts(path)`` lists
+    """Notifications arrive in ``requests`` as ``{method, path, query, payload}``; ``alerts(path)`` lists
     the alerts posted to a path, and ``contract_violations`` what did not follow the payload."""
 
     thread_name = "fake-alert-receiver"
@@ -30,9 +31,10 @@ class FakeAlertReceiver(FakeServer):
         self.contract_violations = []
 
     def alerts(self, path=None):
-        """Every alert received (on ``path`` only, if given), oldest first, with the receiver's name."""
+        """Every alert received (on ``path`` only, if given), oldest first, with the receiver's
+        name and the notification's query."""
         with self._lock:
-            return [dict(alert, receiver=entry["payload"]["receiver"]) for entry in self.requests
+            return [dict(alert, receiver=entry["payload"]["receiver"], query=entry["query"]) for entry in self.requests
                     if path is None or entry["path"] == path for alert in entry["payload"].get("alerts", [])]
 
     def check(self, payload):
@@ -63,7 +65,9 @@ class _ReceiverHandler(FakeHandler):
             problems.append("Content-Type %r" % self.headers.get("Content-Type"))
         with fake._lock:  # pylint: disable=protected-access
             fake.contract_violations.extend("%s %s: %s" % (self.command, self.path, problem) for problem in problems)
-        fake.record({"method": self.command, "path": self.path, "payload": payload if isinstance(payload, dict) else {}})
+        parts = urllib.parse.urlsplit(self.path)
+        fake.record({"method": self.command, "path": parts.path, "query": urllib.parse.parse_qs(parts.query),
+                     "payload": payload if isinstance(payload, dict) else {}})
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()

@@ -115,9 +115,6 @@ class Stack:
     def address(self, name):
         return "127.0.0.1:%d" % self.ports[name]
 
-    def route(self, path):
-        return self.routes.url + path
-
     def view(self):
         """The monitoring targets view of a site whose host kronos runs all of it."""
         def target(name, **labels):
@@ -137,10 +134,10 @@ class Stack:
                  "targets": [target("alertmanager", service="alertmanager", host="kronos")]},
             ],
             "probes": [
-                probe("http_2xx", self.route("/open"), service="open", auth="none", probe="route"),
-                probe("http_sso", self.route("/leaky"), service="leaky", auth="sso", probe="route"),
-                probe("http_sso", self.route("/denied"), service="denied", auth="sso", probe="route"),
-                probe("http_sso", self.route("/redirect"), service="redirect", auth="sso", probe="route"),
+                probe("http_2xx", self.routes.url + "/open", service="open", auth="none", probe="route"),
+                probe("http_sso", self.routes.url + "/leaky", service="leaky", auth="sso", probe="route"),
+                probe("http_sso", self.routes.url + "/denied", service="denied", auth="sso", probe="route"),
+                probe("http_sso", self.routes.url + "/redirect", service="redirect", auth="sso", probe="route"),
                 # A route served over plain HTTP fails: the routes are HTTPS only.
                 probe("http_2xx", "http://%s/metrics" % self.address("node"), service="plain", auth="none",
                       probe="route"),
@@ -268,10 +265,10 @@ def test_the_rendered_files_pass_the_real_checks(stack, prometheus_tool):
 
 @pytest.mark.parametrize("name, broken, command", [
     ("prometheus.yml", ("  evaluation_interval: 1s\n", "  evaluation_interval: 1s\n  evaluation_intervall: 1s\n"),
-     ["promtool", "check", "config"]),
-    ("alertmanager.yml", ("  group_by:\n", "  group_byy:\n"), ["amtool", "check-config"]),
+     ["promtool", "check", "config", "{}"]),
+    ("alertmanager.yml", ("  group_by:\n", "  group_byy:\n"), ["amtool", "check-config", "{}"]),
     ("blackbox.yml", ("      follow_redirects: false\n", "      follow_redirect: false\n"),
-     ["blackbox_exporter", "--config.check", "--config.file="]),
+     ["blackbox_exporter", "--config.check", "--config.file={}"]),
 ])
 def test_the_checks_refuse_a_broken_file(stack, prometheus_tool, name, broken, command):
     """The checks above are strict: one misspelt key fails each of them."""
@@ -279,9 +276,7 @@ def test_the_checks_refuse_a_broken_file(stack, prometheus_tool, name, broken, c
     assert broken[0] in text
     path = stack.tmp / ("broken-" + name)
     path.write_text(text.replace(broken[0], broken[1], 1))
-    argv = [prometheus_tool(command[0])] + command[1:]
-    argv = argv[:-1] + [argv[-1] + str(path)] if argv[-1].endswith("=") else argv + [str(path)]
-    assert check(argv).returncode != 0
+    assert check([prometheus_tool(command[0])] + [arg.format(path) for arg in command[1:]]).returncode != 0
 
 
 def test_the_node_target_is_up_with_its_labels(running):
@@ -338,28 +333,30 @@ def test_a_stale_backup_fires_a_warning_that_reaches_the_warning_receiver(runnin
 
 def test_warnings_are_inhibited_while_their_host_is_down(running):
     """Alerts posted to Alertmanager's API as Prometheus posts them: a warning of a host whose
-    NodeDown fires is suppressed; another host's warning and a critical alert are not."""
-    def alert(name, host, severity, instance):
-        return {"labels": {"alertname": name, "host": host, "severity": severity, "instance": instance}}
+    NodeDown fires is suppressed; another host's warning, a critical alert, and a route probe's
+    warning (route probes carry no host label) are not."""
+    def alert(name, severity, instance, host=None):
+        labels = {"alertname": name, "severity": severity, "instance": instance, "test": "inhibition"}
+        return {"labels": dict(labels, host=host) if host else labels}
 
     api = "http://%s/api/v2/alerts" % running.address("alertmanager")
-    get_json(api, [alert("NodeDown", "api-host", "critical", "api-host:9100"),
-                   alert("HighCPU", "api-host", "warning", "api-host:9100"),
-                   alert("CertExpiring", "api-host", "warning", "https://app.example.com/"),
-                   alert("ServiceDown", "api-host", "critical", "https://app.example.com/"),
-                   alert("HighCPU", "other-host", "warning", "other-host:9100")])
+    get_json(api, [alert("NodeDown", "critical", "api-host:9100", host="api-host"),
+                   alert("HighCPU", "warning", "api-host:9100", host="api-host"),
+                   alert("ServiceDown", "critical", "api-host:9100", host="api-host"),
+                   alert("HighCPU", "warning", "other-host:9100", host="other-host"),
+                   alert("CertExpiring", "warning", "https://app.example.com/")])
 
     def states():
-        found = {(item["labels"]["alertname"], item["labels"]["host"]): item["status"]["state"]
-                 for item in get_json(api) if item["labels"].get("host") in ("api-host", "other-host")}
+        found = {(item["labels"]["alertname"], item["labels"].get("host")): item["status"]["state"]
+                 for item in get_json(api) if item["labels"].get("test") == "inhibition"}
         return len(found) == 5 and "unprocessed" not in found.values() and found
 
     assert running.wait_for(states, "Alertmanager to process the posted alerts") == {
         ("NodeDown", "api-host"): "active",
         ("HighCPU", "api-host"): "suppressed",
-        ("CertExpiring", "api-host"): "suppressed",  # a route probe's instance, the same host
         ("ServiceDown", "api-host"): "active",
         ("HighCPU", "other-host"): "active",
+        ("CertExpiring", None): "active",
     }
 
 
@@ -369,4 +366,6 @@ def test_a_stopped_node_exporter_fires_node_down_to_the_critical_receiver(runnin
                                        if alert["labels"]["alertname"] == "NodeDown"
                                        and alert["labels"]["host"] == "kronos"], "NodeDown at the ntfy topic")
     assert alerts[0]["receiver"] == "pager" and alerts[0]["labels"]["instance"] == "kronos:9100"
+    # ntfy gets its message templates in the topic URL's query.
+    assert alerts[0]["query"]["tpl"] == ["1"] and "{{.commonLabels.alertname}}" in alerts[0]["query"]["t"][0]
     assert alerts[0]["labels"]["severity"] == "critical"

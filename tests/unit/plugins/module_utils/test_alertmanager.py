@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from ansible_collections.homelab.stack.plugins.module_utils import alertmanager
@@ -34,7 +36,8 @@ def test_warnings_are_inhibited_while_the_same_host_is_down():
 def test_receivers_of_each_type():
     receivers = alertmanager.alertmanager_config([NTFY, MAIL, HOOK], "phone", "mail")["receivers"]
     assert receivers == [
-        {"name": "phone", "webhook_configs": [{"url": "https://ntfy.sh/homelab-alerts", "send_resolved": True}]},
+        {"name": "phone", "webhook_configs": [{"url": alertmanager.ntfy_url("https://ntfy.sh/homelab-alerts"),
+                                               "send_resolved": True}]},
         {"name": "mail", "email_configs": [{
             "to": "admin@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587",
             "require_tls": True, "send_resolved": True, "auth_username": "am@example.com",
@@ -43,6 +46,16 @@ def test_receivers_of_each_type():
             "url": "http://127.0.0.1:5001/alerts", "send_resolved": True,
             "http_config": {"authorization": {"type": "Bearer", "credentials_file": "/run/secrets/hook"}}}]},
     ]
+
+
+def test_an_ntfy_topic_gets_the_message_templates_unless_its_url_has_its_own():
+    url = alertmanager.ntfy_url("https://ntfy.example.com/homelab-alerts?p=4")
+    parts = urlsplit(url)
+    assert parts.scheme + "://" + parts.netloc + parts.path == "https://ntfy.example.com/homelab-alerts"
+    assert parse_qs(parts.query) == {"p": ["4"], "tpl": ["1"], "t": [alertmanager.NTFY_TITLE],
+                                     "m": [alertmanager.NTFY_MESSAGE]}
+    own = "https://ntfy.example.com/homelab-alerts?tpl=1&m=%7B%7B.status%7D%7D"
+    assert alertmanager.ntfy_url(own) == own
 
 
 def test_email_to_a_list_without_authentication():
@@ -92,6 +105,14 @@ def without(receiver, key):
 def test_bad_input_names_the_field(receivers, critical, warning, message):
     with pytest.raises(alertmanager.ConfigError, match=message):
         alertmanager.alertmanager_config(receivers, critical, warning)
+
+
+def test_a_url_with_credentials_is_refused_without_repeating_them():
+    with pytest.raises(alertmanager.ConfigError) as info:
+        alertmanager.alertmanager_config([dict(NTFY, url="https://alice:s3cret@ntfy.example.com/alerts")],
+                                         "phone", "phone")
+    assert str(info.value).startswith("receivers[0].url: must not carry a user or password; give token_file")
+    assert "s3cret" not in str(info.value)
 
 
 def test_bad_interval_names_the_option():
