@@ -177,6 +177,17 @@ def test_a_change_reloads_the_running_containers_only(site):
     assert "scrape_interval: 15s" in site["prometheus.yml"].read_text()
 
 
+def test_check_mode_with_diff_shows_a_change_and_makes_none(site):
+    assert converge(site)[0] == 0
+    before = written(site)
+    returncode, output, changed = converge(site, "--diff", check=True, running="prometheus",
+                                           monitoring_scrape_interval="15s")
+    assert returncode == 0 and changed == 1, output
+    assert re.search(r"^-\s+scrape_interval: 30s$", output, re.M) and re.search(r"^\+\s+scrape_interval: 15s$", output, re.M)
+    assert written(site) == before
+    assert not any(call.startswith("kill") for call in podman_calls(site))
+
+
 def test_a_rules_file_promtool_refuses_changes_nothing(site):
     assert converge(site)[0] == 0
     before = written(site)
@@ -273,9 +284,12 @@ def test_the_node_exporter_listens_on_the_mesh_and_watches_the_catalogs_units(si
         "--collector.textfile.directory=/var/lib/prometheus/node-exporter"]
     assert args["kronos"][0] == "--web.listen-address=100.64.0.11:9100"
     assert args["kronos"][3] == "--collector.systemd.unit-include=(whoami)[.]service"
-    # The package is found (installed on this machine); nothing was installed or written.
+    # The package is found installed on this machine (as apt knows it), so apt is not even
+    # called; nothing was installed or written.
+    for host, result in tasks["Find the installed packages"].items():
+        assert "prometheus-node-exporter" in result["ansible_facts"]["packages"], host
     for result in tasks["Install the node exporter"].values():
-        assert not result.get("failed") and not result.get("skipped") and not result["changed"], result
+        assert result.get("skipped") and not result["changed"], result
     assert NODE_EXPORTER_DEFAULTS.read_bytes() == before
     # A changed file asks for a restart, which check mode does not run.
     assert not (site["tmp"] / "systemctl.log").exists()
