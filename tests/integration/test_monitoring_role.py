@@ -9,9 +9,11 @@ writes the files, a second converge changes nothing, a change reloads the runnin
 containers only (a stand-in podman lists them and records the signals), and bad input
 fails before any change; a broken rules file leaves the old one in place.
 
-The node exporter part installs a package and restarts a service, which a test must not do
-on this machine: it runs here in check mode with diff (its arguments file as it would be
-written, the package found installed), and for real in the lab.
+The node exporter part installs a package and starts a service, which a test must not do on
+this machine: it runs here in check mode with diff against the real paths (the arguments
+file as it would be written, the package found installed), and for real into temporary
+paths without the package and the start, a stand-in systemctl recording the restarts; the
+lab runs all of it for real.
 """
 
 from __future__ import annotations
@@ -361,3 +363,34 @@ def test_the_checks_run_inside_the_entries_images(site, tools_image):
     output = completed.stdout + completed.stderr
     assert completed.returncode != 0 and "failed to validate" in output, output
     assert written(site) == before
+
+
+def test_the_node_exporter_restarts_only_when_its_arguments_change(site):
+    """The arguments file and the textfile directory written for real, into temporary paths of
+    each host (extra vars over the role's constants), the package and the service start left
+    out; the stand-in systemctl records the restarts."""
+    paths = ["-e", f"monitoring_node_exporter_defaults={site['tmp']}/{{{{ inventory_hostname }}}}-defaults",
+             "-e", f"monitoring_textfile_dir={site['tmp']}/{{{{ inventory_hostname }}}}-textfile"]
+    tags = ["--tags", "monitoring_node_exporter", "--skip-tags", "monitoring_node_exporter_install,monitoring_node_exporter_run"]
+    log = site["tmp"] / "systemctl.log"
+
+    def restarts():
+        return log.read_text().splitlines().count("try-restart prometheus-node-exporter.service") if log.exists() else 0
+
+    returncode, output, changed = converge(site, *tags, *paths)
+    assert returncode == 0 and changed == 6, output  # per host: the file, the directory, the restart
+    assert restarts() == 2
+    for host in ADDRESSES:
+        textfile = site["tmp"] / f"{host}-textfile"
+        assert f"--collector.textfile.directory={textfile}" in (site["tmp"] / f"{host}-defaults").read_text()
+        assert textfile.is_dir() and textfile.stat().st_mode & 0o777 == 0o755
+    returncode, output, changed = converge(site, *tags, *paths)
+    assert returncode == 0 and changed == 0, output
+    assert restarts() == 2
+    # A service moves to kronos: both hosts' units change, both exporters restart.
+    services = [dict(service, host="kronos") if service["name"] == "paperless" else service
+                for service in site["vars"]["homelab_services"]]
+    returncode, output, changed = converge(site, *tags, *paths, homelab_services=services)
+    assert returncode == 0 and changed == 4, output
+    assert restarts() == 4
+    assert "unit-include=(whoami|paperless)[.]service" in (site["tmp"] / "kronos-defaults").read_text()
