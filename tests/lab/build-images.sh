@@ -54,6 +54,7 @@ build_app() {
     done
     cp "$here/app/index.html" "$rootfs/www/index.html"
     cp "$here/app/cgi-env" "$rootfs/www/cgi-bin/env"
+    cp "$here/app/cgi-metrics" "$rootfs/www/cgi-bin/metrics"
     printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$rootfs/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
     tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
@@ -65,8 +66,8 @@ build_app() {
 }
 
 base_ref="localhost/homelab-lab-base:$(recipe_hash "$here/host/packages.txt" "$here/build-images.sh")"
-app_ref="localhost/homelab-lab-app:$(recipe_hash "$here/app/index.html" "$here/app/cgi-env" "$here/build-images.sh")"
-host_ref="localhost/homelab-lab-host:$(recipe_hash "$here"/host/* "$here/app/index.html" "$here/app/cgi-env" "$here/build-images.sh")"
+app_ref="localhost/homelab-lab-app:$(recipe_hash "$here/app/index.html" "$here/app/cgi-env" "$here/app/cgi-metrics" "$here/build-images.sh")"
+host_ref="localhost/homelab-lab-host:$(recipe_hash "$here"/host/* "$here/app/index.html" "$here/app/cgi-env" "$here/app/cgi-metrics" "$here/build-images.sh")"
 
 if image_exists "$base_ref"; then lab_say "base image up to date: $base_ref"; else build_base "$base_ref"; fi
 if image_exists "$app_ref"; then lab_say "app image up to date: $app_ref"; else
