@@ -221,7 +221,7 @@ def test_a_fresh_host_with_a_bad_rules_file_gets_no_rules(site):
     ({"monitoring_receivers": [{"name": "mail", "type": "email", "to": "me@example.org", "from": "am@example.org",
                                 "smarthost": "smtp.example.org:587", "auth_password": "hunter2"}]},
      "monitoring_receivers.auth_password. Supported parameters include"),
-    ({"monitoring_receivers": []}, "alertmanager_config: receivers: required, a non-empty list"),
+    ({"monitoring_receivers": []}, "monitoring_receivers: at least one receiver is needed where the catalog has Prometheus"),
     ({"monitoring_critical_receiver": "pager"}, "alertmanager_config: critical: no receiver is named 'pager'"),
     ({"monitoring_receivers": [{"name": "a", "type": "webhook", "url": "http://127.0.0.1:9/"},
                                {"name": "a", "type": "webhook", "url": "http://127.0.0.1:8/"}]},
