@@ -12,10 +12,8 @@
 # official config and data paths and the official user.
 #
 # The .debs come from Debian's mirror (reachable here, unlike any registry) through the
-# controller's own apt, pointed at a throwaway trixie sources list, list directory and
-# cache, and checked against the trixie keys of debian-archive-keyring: no image
-# and no root filesystem is needed to fetch them, so a cold build takes seconds. The
-# controller's package state is never read or changed (Dir::State::status=/dev/null).
+# controller's own apt with a private state (common.sh's lab_download_debs): no image and
+# no root filesystem is needed to fetch them, so a cold build takes seconds.
 # Rebuilt only when this recipe changes (the mirror's point releases are picked up then).
 # Prints the archives' paths, one a line.
 set -euo pipefail
@@ -25,9 +23,7 @@ root="$(cd "$here/../.." && pwd)"
 # shellcheck source=tests/lab/common.sh
 . "$here/common.sh"
 
-mirror="${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 suite="trixie"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 cache="$root/.cache/lab"
 components=(prometheus alertmanager blackbox-exporter)
 sum="$(sha256sum <"${BASH_SOURCE[0]}" | cut -d' ' -f1)"
@@ -50,31 +46,13 @@ fi
 # root: the images' data directories belong to their users (chown), and the lab's Podman is root's.
 [ "$(id -u)" -eq 0 ] || lab_die "building the lab's monitoring images needs root; run it as root, e.g. with sudo"
 command -v podman >/dev/null || lab_die "podman is missing: apt-get install podman"
-command -v apt-get >/dev/null || lab_die "apt-get is missing: the monitoring images are built from Debian packages"
-[ -f "$keyring" ] || lab_die "$keyring is missing: apt-get install debian-archive-keyring"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/homelab-lab-monitoring.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# apt with a private state: only the trixie list, fetched into $work.
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
-echo "deb [signed-by=$keyring] $mirror $suite main" >"$work/sources.list"
-apt_opts=(
-    -q -o APT::Sandbox::User=root
-    -o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache"
-    -o Dir::State::status=/dev/null
-)
-lab_say "fetching Debian $suite's monitoring packages from $mirror"
-apt-get "${apt_opts[@]}" update >"$work/apt.log" 2>&1 || {
-    cat "$work/apt.log" >&2
-    lab_die "apt-get update of $suite failed (is $mirror reachable?)"
-}
-(cd "$work/debs" && apt-get "${apt_opts[@]}" download libc6 busybox-static prometheus promtool \
-    prometheus-alertmanager prometheus-blackbox-exporter) >"$work/apt.log" 2>&1 || {
-    cat "$work/apt.log" >&2
-    lab_die "apt-get download from $suite failed"
-}
+mkdir -p "$work/debs"
+lab_download_debs "$suite" "$work/debs" libc6 busybox-static prometheus promtool \
+    prometheus-alertmanager prometheus-blackbox-exporter
 
 deb() {  # deb PACKAGE: the path of its downloaded .deb
     local -a found=("$work/debs/$1"_*.deb)

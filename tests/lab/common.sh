@@ -22,3 +22,27 @@ lab_require_controller() {
         lab_die "missing on this machine: ${missing[*]} - install with: apt-get install ${missing[*]} (or run tests/lab/setup-controller.sh)"
     fi
 }
+
+# lab_download_debs SUITE DIR PACKAGE...: the .debs of PACKAGE... from Debian SUITE into DIR,
+# with the controller's own apt pointed at a throwaway sources list, lists and cache and the
+# keys of debian-archive-keyring: the machine's sources and package state are never read
+# or changed (Dir::State::status=/dev/null), and no image or root filesystem is needed.
+lab_download_debs() {
+    local suite="$1" dir="$2" work status=0
+    shift 2
+    local mirror="${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+    local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    command -v apt-get >/dev/null || lab_die "apt-get is missing: Debian $suite's packages are fetched with it"
+    [ -f "$keyring" ] || lab_die "$keyring is missing: apt-get install debian-archive-keyring"
+    work="$(mktemp -d "${TMPDIR:-/tmp}/homelab-lab-apt.XXXXXX")"
+    mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$dir"
+    echo "deb [signed-by=$keyring] $mirror $suite main" >"$work/sources.list"
+    local -a apt=(apt-get -q -o APT::Sandbox::User=root
+        -o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o Dir::State::status=/dev/null)
+    lab_say "fetching $* from Debian $suite ($mirror)"
+    { "${apt[@]}" update && (cd "$dir" && "${apt[@]}" download "$@"); } >"$work/apt.log" 2>&1 || status=$?
+    [ "$status" -eq 0 ] || cat "$work/apt.log" >&2
+    rm -rf "$work"
+    [ "$status" -eq 0 ] || lab_die "fetching $* from Debian $suite failed (is $mirror reachable?)"
+}
