@@ -80,8 +80,8 @@ def test_with_oidc_authentik_signs_people_in():
 
 
 def test_the_users_env_wins_except_anonymous_access():
-    service = entry(validate_catalog([PROMETHEUS, dict(GRAFANA, env={"GF_AUTH_DISABLE_LOGIN_FORM": "true",
-                                                                      "GF_LOG_LEVEL": "warn"})], HOSTS))
+    env = {"GF_AUTH_DISABLE_LOGIN_FORM": "true", "GF_LOG_LEVEL": "warn"}
+    service = entry(validate_catalog([PROMETHEUS, dict(GRAFANA, env=env)], HOSTS))
     assert service["env"]["GF_AUTH_DISABLE_LOGIN_FORM"] == "true" and service["env"]["GF_LOG_LEVEL"] == "warn"
     assert service["env"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     with pytest.raises(AnsibleFilterError, match=r"^service grafana: env\.GF_AUTH_ANONYMOUS_ENABLED: must be false"):
