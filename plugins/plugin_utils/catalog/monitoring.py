@@ -152,7 +152,7 @@ def prometheus_host(services: list) -> str | None:
 
 
 def check(services: list) -> None:
-    """Alertmanager and blackbox_exporter run beside Prometheus (after each kind was seen once)."""
+    """Alertmanager, blackbox_exporter and Grafana run beside Prometheus (after each kind was seen once)."""
     host = prometheus_host(services)
     for service in services:
         if service["platform"] not in BESIDE_PROMETHEUS or service["state"] != "present" or service["host"] == host:
