@@ -20,7 +20,8 @@ options:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, authentik, authentik_worker]
+    choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, grafana, authentik,
+      authentik_worker]
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter

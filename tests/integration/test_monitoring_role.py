@@ -42,6 +42,8 @@ RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+fai
 ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
 # The tools the role runs for its checks (tests/prometheus_tools.py finds them).
 TOOLS = ("promtool", "amtool", "prometheus-blackbox-exporter")
+# Debian's binary names above, by their names in tests/prometheus_tools.py.
+TOOL_KEYS = {"prometheus-blackbox-exporter": "blackbox_exporter"}
 NODE_EXPORTER_DEFAULTS = pathlib.Path("/etc/default/prometheus-node-exporter")
 
 
@@ -64,7 +66,7 @@ def site_fixture(tmp_path):
         "monitoring_check_with": "host",
         "monitoring_promtool_command": prometheus_tool("promtool"),
         "monitoring_amtool_command": prometheus_tool("amtool"),
-        "monitoring_blackbox_exporter_command": prometheus_tool("prometheus-blackbox-exporter"),
+        "monitoring_blackbox_exporter_command": prometheus_tool("blackbox_exporter"),
         "monitoring_receivers": [
             {"name": "phone", "type": "ntfy", "url": "https://ntfy.example.org/homelab-alerts"},
             {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/alerts"},
@@ -146,7 +148,7 @@ def test_a_converge_writes_checked_files_and_a_second_changes_nothing(site):
     run_tool("promtool", "check", "rules", str(site["rules"]))
     run_tool("promtool", "check", "config", "--syntax-only", str(site["prometheus.yml"]))
     run_tool("amtool", "check-config", str(site["alertmanager.yml"]))
-    run_tool("prometheus-blackbox-exporter", "--config.check", f"--config.file={site['blackbox.yml']}")
+    run_tool("blackbox_exporter", "--config.check", f"--config.file={site['blackbox.yml']}")
     assert site["rules"].read_bytes() == (ROLE / "files" / "rules" / "homelab.rules.yml").read_bytes()
 
     prometheus = yaml.safe_load(site["prometheus.yml"].read_text())
@@ -314,7 +316,7 @@ def tools_image_fixture():
     under names of the image's own (``in-image-<tool>``), which the host lacks."""
     podman = shutil.which("podman")
     assert podman, "podman is missing: apt-get install podman"
-    tools = {name: pathlib.Path(prometheus_tool(name)) for name in TOOLS}
+    tools = {name: pathlib.Path(prometheus_tool(TOOL_KEYS.get(name, name))) for name in TOOLS}
     # The libraries each links to, as ldd lists them ("libc.so.6 => /lib/.../libc.so.6 (0x...)").
     libraries = {pathlib.Path(word) for path in tools.values()
                  for word in subprocess.run(["ldd", str(path)], capture_output=True, text=True, timeout=60,
@@ -394,3 +396,69 @@ def test_the_node_exporter_restarts_only_when_its_arguments_change(site):
     assert returncode == 0 and changed == 4, output
     assert restarts() == 4
     assert "unit-include=(whoami|paperless)[.]service" in (site["tmp"] / "kronos-defaults").read_text()
+
+
+# --- Grafana: its provisioning, settings and dashboards on its host ------------------------
+
+
+def with_grafana(site, **fields):
+    """The site's catalog with a Grafana entry on jove mounting a temporary directory."""
+    entry = {"name": "grafana", "host": "jove", "platform": "grafana", "route": {"auth": "none"},
+             "secrets": {"GF_SECURITY_ADMIN_PASSWORD": "not-a-real-password"},
+             "mounts": [{"source": str(site["tmp"] / "grafana"), "target": "/etc/grafana/provisioning",
+                         "readonly": True}]}
+    entry.update(fields)
+    return site["vars"]["homelab_services"] + [entry]
+
+
+def systemctl_calls(site):
+    log = site["tmp"] / "systemctl.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_grafana_check_mode_on_a_fresh_host_writes_nothing(site):
+    returncode, output, _changed = converge(site, check=True, homelab_services=with_grafana(site))
+    assert returncode == 0, output
+    assert not (site["tmp"] / "grafana").exists()
+    assert systemctl_calls(site) == []
+
+
+def test_grafana_files_are_written_and_a_second_converge_changes_nothing(site):
+    services = with_grafana(site)
+    returncode, output, changed = converge(site, homelab_services=services)
+    assert returncode == 0 and changed > 0, output
+    grafana = site["tmp"] / "grafana"
+    datasources = yaml.safe_load((grafana / "datasources" / "homelab.yml").read_text())
+    assert datasources["apiVersion"] == 1
+    assert [(item["type"], item["url"]) for item in datasources["datasources"]] == [
+        ("prometheus", "http://prometheus:9090"), ("alertmanager", "http://alertmanager:9093")]
+    provider = yaml.safe_load((grafana / "dashboards" / "homelab.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/etc/grafana/provisioning/dashboards"
+    assert "root_url = https://grafana.lab.test/" in (grafana / "grafana.ini").read_text()
+    for source in (ROLE / "files" / "dashboards").glob("*.json"):
+        assert (grafana / "dashboards" / source.name).read_bytes() == source.read_bytes()
+    # The admin password is a Podman secret: in no file the role writes.
+    assert not any("not-a-real-password" in path.read_text() for path in grafana.rglob("*") if path.is_file())
+    assert "not-a-real-password" not in output
+    # The settings changed: Grafana is restarted if it runs.
+    assert systemctl_calls(site) == ["try-restart grafana.service"]
+
+    returncode, output, changed = converge(site, homelab_services=services)
+    assert returncode == 0 and changed == 0, output
+    assert systemctl_calls(site) == ["try-restart grafana.service"]
+
+
+def test_grafana_without_its_admin_secret_fails_before_any_change(site):
+    returncode, output, _changed = converge(site, homelab_services=with_grafana(site, secrets={}))
+    assert returncode != 0
+    assert "service grafana: secrets: platform grafana needs GF_SECURITY_ADMIN_PASSWORD" in output
+    assert not (site["tmp"] / "grafana").exists() and not site["prometheus"].exists()
+
+
+def test_grafana_with_oidc_but_no_identity_provider_fails_naming_the_field(site):
+    services = with_grafana(site, oidc={"redirect_paths": ["/login/generic_oauth"]},
+                            secrets={"GF_SECURITY_ADMIN_PASSWORD": "x", "OIDC_CLIENT_SECRET": "y"})
+    returncode, output, _changed = converge(site, homelab_services=services)
+    assert returncode != 0
+    assert "service grafana: oidc: needs a present platform authentik entry with a route" in output
+    assert not (site["tmp"] / "grafana").exists()

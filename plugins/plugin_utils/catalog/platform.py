@@ -66,7 +66,7 @@ _DEFAULTS = {
         "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{EDGE_PAGES_PORT}/{SIGN_IN_UNAVAILABLE_PAGE}",
                         "interval": "30s"},
     },
-    # Prometheus, Alertmanager and blackbox_exporter (monitoring.py).
+    # Prometheus, Alertmanager, blackbox_exporter and Grafana (monitoring.py).
     **monitoring.DEFAULTS,
 }
 
@@ -86,6 +86,7 @@ REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 FACTS.update(identity.FACTS)
 FACTS.update(monitoring.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
+REQUIRED_SECRETS.update(monitoring.REQUIRED_SECRETS)
 
 KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,

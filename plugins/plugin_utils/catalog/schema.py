@@ -847,6 +847,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     _check_platform(result, edge)
     identity.check(result)
     monitoring.check(result)
+    monitoring.settle_grafana(result)
     _place_routes(result, edge)
     monitoring.place_metrics(result)
     _check_published_ports(result)
