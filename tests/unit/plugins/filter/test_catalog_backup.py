@@ -42,8 +42,8 @@ def test_keep_replaces_the_schedules_policy_in_restics_order():
 
 
 def test_keep_all_for_a_period_or_for_everything():
-    assert backup_of({"schedule": "daily", "keep": {"daily": 7, "monthly": "all"}})["keep"] == {"daily": 7,
-                                                                                              "monthly": "all"}
+    keep = backup_of({"schedule": "daily", "keep": {"daily": 7, "monthly": "all"}})["keep"]
+    assert keep == {"daily": 7, "monthly": "all"}
     assert backup_of({"schedule": "daily", "keep": "all"})["keep"] == "all"
     # the last n snapshots, n unlimited: every snapshot
     assert backup_of({"schedule": "hourly", "keep": {"last": "all", "daily": 7}})["keep"] == "all"

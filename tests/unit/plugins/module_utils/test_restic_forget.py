@@ -12,8 +12,8 @@ def test_each_key_becomes_its_keep_flag_in_restics_order():
 
 
 def test_all_for_one_key_is_restics_unlimited():
-    assert forget_args({"daily": 7, "monthly": "all"}) == ["forget", "--keep-daily", "7", "--keep-monthly",
-                                                          "unlimited"]
+    args = forget_args({"daily": 7, "monthly": "all"})
+    assert args == ["forget", "--keep-daily", "7", "--keep-monthly", "unlimited"]
 
 
 def test_a_policy_that_keeps_everything_has_no_forget():
