@@ -376,7 +376,8 @@ def _sample_value(value, name):
 def textfile_metrics(service, volumes):
     """node_exporter textfile lines (Prometheus' text format) for one backup run of ``service``.
 
-    ``volumes`` lists one mapping per volume the run backed up, with ``volume`` (its name),
+    ``volumes`` lists one mapping per volume the run backed up, with ``volume`` (the Podman
+    volume name, the backup_sets view's ``volume``, as the BackupStale alert labels it),
     ``last_success`` (unix seconds of its last good snapshot, carried over from the previous
     file when this run failed; None when there never was one: it is written as 0, so that a
     volume whose first backup failed is stale at once rather than absent and silent),
