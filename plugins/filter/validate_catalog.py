@@ -16,7 +16,7 @@ description:
     (C(auth=sso), C(subdomain=<name>), C(hosts=[]) extra host names, C(paths=[]) path prefixes,
     C(allow_from=[]) CIDR networks, C(rate_limit=None) or C({average, burst=<average>}) requests per second,
     C(public=false) for the Cloudflare tunnel, C(groups=[]) that may use an SSO route, C(mesh_port) see O(edge)), C(env={}) (values as strings),
-    C(secrets={}), C(volumes=[]) of C({name, mount, backup=none}), C(depends_on=[]),
+    C(secrets={}), C(volumes=[]) of C({name, mount, backup}) (C(backup) see below), C(depends_on=[]),
     C(metrics=None) or C({port=<port>, path=/metrics, mesh_port}) (C(mesh_port) see below),
     C(healthcheck=None) or C({cmd, interval=30s, retries=3, start_period=10s}), C(publish=[]), C(labels={}),
     C(command=None) or a list of strings (a string is split like a shell would), C(auto_update=false),
@@ -29,11 +29,18 @@ description:
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
     Podman volumes and Podman secrets made for the services of one host, the ports published on one host, and the
     route subdomains and extra host names, do not collide.
+  - A volume's C(backup) is a schedule (C(hourly), C(daily), C(weekly), C(monthly) or C(never); C(none) is
+    accepted and normalised to C(never)) or a mapping C({schedule, keep, dump, pause}); either normalises to
+    C({schedule, keep, dump=None, pause=false}) (C(backup=None) to C(never)). C(keep) is the restic keep policy,
+    a mapping of C(last), C(hourly), C(daily), C(weekly), C(monthly), C(yearly) to a positive integer or C(all),
+    or C(all) (nothing is forgotten); it replaces the schedule's default (C(hourly) C({hourly=72}), C(daily)
+    C({daily=30}), C(weekly) C({weekly=13}), C(monthly) C(all); C(never) C(None)). C(dump=postgres) backs up the
+    service's database as a dump, C(pause=true) stops the service around the copy; not both, one dump per service.
   - A C(platform=traefik) entry runs on O(edge), once; so do C(cloudflared) and C(edge_pages) (the edge's page
     server, busybox's httpd serving the pages the traefik role writes).
   - >-
     The monitoring kinds run the official images with their configuration read-only from
-    C(/etc/homelab/<kind>) and a data volume (C(backup=none)) for C(prometheus) and C(alertmanager);
+    C(/etc/homelab/<kind>) and a data volume (C(backup=never)) for C(prometheus) and C(alertmanager);
     C(prometheus) publishes C(127.0.0.1:9090:9090) and C(alertmanager) C(127.0.0.1:9093:9093) (host loopback
     only), C(blackbox_exporter) nothing. C(alertmanager) and C(blackbox_exporter) run on the host of the
     C(prometheus) entry, which reaches them by name.

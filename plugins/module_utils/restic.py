@@ -60,6 +60,25 @@ SUBSET_GROUP = re.compile(r"(\d+)/(\d+)")
 SUBSET_PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 SUBSET_SIZE = re.compile(r"\d+[kKmMgGtT]")
 
+# forget's keep policy: one --keep-<key> flag per key; a value is a count or KEEP_ALL, which
+# restic (0.16+) spells "unlimited". A policy that is KEEP_ALL as a whole forgets nothing.
+KEEP_KEYS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+KEEP_ALL = "all"
+
+# The backup layer's node_exporter textfile metrics: (name, type, help, the field of
+# textfile_metrics' volumes it shows), in output order.
+# Every sample has the labels service and volume (the monitoring contract's BackupStale
+# joins last success and interval on them).
+BACKUP_METRICS = (
+    ("homelab_backup_last_success_timestamp_seconds", "gauge",
+     "Unix time of the volume's last good snapshot (0: none yet).", "last_success"),
+    ("homelab_backup_interval_seconds", "gauge", "Period of the volume's backup schedule.", "interval_seconds"),
+    ("homelab_backup_duration_seconds", "gauge", "How long the volume's last backup run took.", "duration_seconds"),
+    ("homelab_backup_bytes_added", "gauge", "Bytes the volume's last snapshot added to the repository.",
+     "bytes_added"),
+    ("homelab_backup_failures_total", "counter", "Failed backup runs of the volume.", "failures_total"),
+)
+
 
 class ResticError(Exception):
     """restic failed; ``kind`` is one of KINDS, the message is worded for the user."""
@@ -211,6 +230,33 @@ def check_args(read_data_subset=None):
     return args
 
 
+def forget_args(keep):
+    """`forget` with the keep flags of a policy (``{"daily": 30, "monthly": "all"}``), or None
+    when the policy is KEEP_ALL: nothing is to be forgotten, so the caller runs no forget at
+    all (restic has no flag that keeps every snapshot, and a forget without keep flags is
+    not a policy to rely on).
+
+    Flags follow KEEP_KEYS order; the caller adds the snapshot selection (--tag, --host,
+    --group-by) and --prune. Raises ResticError for an unknown key or a count below 1.
+    """
+    if keep == KEEP_ALL:
+        return None
+    if not isinstance(keep, dict) or not keep:
+        raise ResticError("failed", "keep: must be a mapping of %s or %r, not %r" % (", ".join(KEEP_KEYS), KEEP_ALL, keep))
+    unknown = sorted(str(key) for key in keep if key not in KEEP_KEYS)
+    if unknown:
+        raise ResticError("failed", "keep: %s is not one of %s" % (", ".join(unknown), ", ".join(KEEP_KEYS)))
+    args = ["forget"]
+    for key in (key for key in KEEP_KEYS if key in keep):
+        value = keep[key]
+        if value == KEEP_ALL:
+            value = "unlimited"
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ResticError("failed", "keep.%s: %r is not a positive integer or %r" % (key, value, KEEP_ALL))
+        args += ["--keep-%s" % key, str(value)]
+    return args
+
+
 def check_read_data_subset(value):
     """``value`` normalised for --read-data-subset (n/t, x%, or a size like 500M), or raise ResticError."""
     text = str(value).strip()
@@ -314,3 +360,40 @@ def _json(text, what):
         return json.loads(text or "null")
     except ValueError as error:
         raise ResticError("failed", "restic %s: did not print JSON (%s)" % (what, error)) from None
+
+
+def _label_value(text):
+    """A label value in Prometheus' text format: backslash, double quote and line feed escaped."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _sample_value(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ResticError("failed", "%s: %r is not a number" % (name, value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def textfile_metrics(service, volumes):
+    """node_exporter textfile lines (Prometheus' text format) for one backup run of ``service``.
+
+    ``volumes`` lists one mapping per volume the run backed up, with ``volume`` (the Podman
+    volume name, the backup_sets view's ``volume``, as the BackupStale alert labels it),
+    ``last_success`` (unix seconds of its last good snapshot, carried over from the previous
+    file when this run failed; None when there never was one: it is written as 0, so that a
+    volume whose first backup failed is stale at once rather than absent and silent),
+    ``interval_seconds``, ``duration_seconds``, ``bytes_added`` and ``failures_total`` (the
+    counter so far, this run's failure included: a file rewritten each run is where it lives).
+
+    Each metric is one family, HELP and TYPE once then a sample per volume, as the format
+    demands; the text ends with a line feed, as the format wants of its last line.
+    """
+    lines = []
+    for name, kind, text, field in BACKUP_METRICS:
+        lines += ["# HELP %s %s" % (name, text), "# TYPE %s %s" % (name, kind)]
+        for volume in volumes:
+            value = volume.get(field)
+            if field == "last_success" and value is None:
+                value = 0
+            labels = 'service="%s",volume="%s"' % (_label_value(service), _label_value(volume["volume"]))
+            lines.append("%s{%s} %s" % (name, labels, _sample_value(value, "%s of %s" % (field, volume["volume"]))))
+    return "\n".join(lines) + "\n"

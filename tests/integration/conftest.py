@@ -1,8 +1,10 @@
 """Fixtures shared by the integration tests: the real Quadlet generator, the Prometheus
-tools (Debian packages on the controller), and for the
+tools (Debian packages on the controller), Debian 13's restic, and for the
 authentik_* module tests one fake Authentik per test module and a runner of the module
 the test module names in ``AUTHENTIK_MODULE``."""
 
+import pathlib
+import subprocess
 
 import pytest
 
@@ -10,6 +12,21 @@ from authentik_playbook import Runner
 from fakes.authentik import FakeAuthentik
 from prometheus_tools import prometheus_tool
 from quadlet_generator import ensure_generator
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+# Debian 13's restic 0.18 and restic-rest-server 0.13, as the lab hosts run them (Debian 12
+# has no rest-server package): fetched from Debian's archive into .cache by the script below.
+@pytest.fixture(scope="session", name="trixie")
+def trixie_fixture():
+    script = ROOT / "tests" / "lab" / "fetch-trixie-restic.sh"
+    completed = subprocess.run([str(script)], capture_output=True, text=True, timeout=600, check=False)
+    if completed.returncode != 0:
+        pytest.fail("%s could not fetch Debian 13's restic and restic-rest-server (it needs Debian's archive): %s"
+                    % (script.name, completed.stderr[-2000:]))
+    return pathlib.Path(completed.stdout.strip())
 
 
 @pytest.fixture(scope="session")

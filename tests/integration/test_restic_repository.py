@@ -267,18 +267,6 @@ def test_a_missing_restic_binary_fails_naming_restic_binary(lab):
     assert result["msg"].startswith("restic_binary: restic-not-installed was not found on PATH")
 
 
-# Debian 13's restic 0.18 and restic-rest-server 0.13, as the lab hosts run them (Debian 12
-# has no rest-server package): fetched from Debian's archive into .cache by the script below.
-@pytest.fixture(scope="module", name="trixie")
-def trixie_fixture():
-    script = ROOT / "tests" / "lab" / "fetch-trixie-restic.sh"
-    completed = subprocess.run([str(script)], capture_output=True, text=True, timeout=600, check=False)
-    if completed.returncode != 0:
-        pytest.fail("%s could not fetch Debian 13's restic and restic-rest-server (it needs Debian's archive): %s"
-                    % (script.name, completed.stderr[-2000:]))
-    return pathlib.Path(completed.stdout.strip())
-
-
 @pytest.fixture(name="new_lab")
 def new_lab_fixture(tmp_path, trixie):
     """A Lab whose restic is 0.18: its errors have their own exit codes (10, 11, 12)."""

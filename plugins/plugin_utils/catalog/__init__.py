@@ -10,6 +10,7 @@ Users declare every service once in ``homelab_services``; from that list:
   secrets, routes, scrape targets, backup sets); ``monitoring_view`` what the
   monitoring scrapes and probes;
 - ``platform``, ``identity``, ``monitoring``: what a ``platform`` kind fills in;
+- ``backup``: a volume's backup (schedule, retention, database dump or pause);
 - ``service_plan``: the service role's internals (start order, restarts from the
   host's state, what to prune).
 

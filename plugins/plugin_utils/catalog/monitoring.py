@@ -98,7 +98,7 @@ def _server(image: str, port: int, host_dir: str, config_dir: str, command: list
     }
     if data_dir is not None:
         result.update(port=port, publish=[f"127.0.0.1:{port}:{port}"],
-                      volumes=[{"name": "data", "mount": data_dir, "backup": "none"}])
+                      volumes=[{"name": "data", "mount": data_dir, "backup": "never"}])
     return result
 
 

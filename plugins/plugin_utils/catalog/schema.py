@@ -25,6 +25,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unsafe_character,
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
@@ -49,7 +50,6 @@ FIELDS = (
 )
 STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
-BACKUP_SCHEDULES = ("none", "daily", "weekly", "monthly")
 
 ROUTE_FIELDS = ("auth", "subdomain", "hosts", "paths", "allow_from", "rate_limit", "public", "groups", "mesh_port")
 RATE_LIMIT_FIELDS = ("average", "burst")
@@ -354,10 +354,11 @@ def _volumes(service: str, value: object) -> list:
         _unit_text(service, f"{field}.mount", mount, (f"{field}.mount", "must not contain a line break"))
         if mount in mounts:
             raise _error(service, f"{field}.mount", f"{_quote(mount)} is already mounted by volumes[{mounts[mount]}]")
-        backup = _choice(service, f"{field}.backup", item.get("backup"), BACKUP_SCHEDULES, "none")
+        backup = backup_field.normalise(service, f"{field}.backup", item.get("backup"))
         names[name] = index
         mounts[mount] = index
         result.append({"name": name, "mount": mount, "backup": backup})
+    backup_field.check_dumps(service, result)
     return result
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
@@ -368,15 +369,25 @@ def scrape_targets(catalog: object) -> list:
 
 
 def backup_sets(catalog: object) -> list:
-    """The volumes to back up: ``{service, host, volume, mount, schedule}`` sorted by host, service, volume.
+    """The volumes to back up: ``{service, host, volume, mount, schedule, interval_seconds, keep,
+    dump, pause}`` sorted by host, service, volume.
 
-    Only volumes of present services whose ``backup`` is not ``none``; ``volume`` is the
-    Podman volume name (:func:`volume_name`).
+    Only volumes of present services whose schedule is not ``never``; ``volume`` is the
+    Podman volume name (:func:`volume_name`), ``keep`` the effective keep policy (a dict,
+    or ``all``: nothing is forgotten), ``interval_seconds`` the schedule's period.
     """
-    result = [
-        {"service": service["name"], "host": service["host"], "volume": volume_name(service["name"], volume["name"]),
-         "mount": volume["mount"], "schedule": volume["backup"]}
-        for service in _present(_catalog(catalog, "backup_sets"))
-        for volume in service["volumes"] if volume["backup"] != "none"
-    ]
+    result = []
+    for service in _present(_catalog(catalog, "backup_sets")):
+        for volume in service["volumes"]:
+            backup = volume["backup"]
+            if backup["schedule"] == backup_field.NEVER:
+                continue
+            keep = backup["keep"]
+            result.append({
+                "service": service["name"], "host": service["host"],
+                "volume": volume_name(service["name"], volume["name"]), "mount": volume["mount"],
+                "schedule": backup["schedule"], "interval_seconds": backup_field.interval_seconds(backup["schedule"]),
+                "keep": dict(keep) if isinstance(keep, Mapping) else keep,
+                "dump": backup["dump"], "pause": backup["pause"],
+            })
     return sorted(result, key=lambda item: (item["host"], item["service"], item["volume"]))

@@ -23,7 +23,7 @@ from ansible_collections.homelab.stack.plugins.filter import host_units as host_
 from ansible_collections.homelab.stack.plugins.filter import routes as routes_plugin
 from ansible_collections.homelab.stack.plugins.filter import scrape_targets as scrape_targets_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
-from catalog_entry import svc
+from catalog_entry import BACKUP, backup_set, svc
 
 # Every filter plugin of the collection, and the doc fragments they extend.
 PLUGINS = {
@@ -194,11 +194,11 @@ def test_secret_numbers_become_strings():
         "PIN": "1234", "RATIO": "0.5", "PASS": "s3cret"}
 
 
-def test_volume_backup_defaults_to_none():
+def test_volume_backup_defaults_to_never():
     volumes = [{"name": "data", "mount": "/data"}, {"name": "db_1.x-y", "mount": "/var/lib/db", "backup": "weekly"}]
     assert one(volumes=volumes)["volumes"] == [
-        {"name": "data", "mount": "/data", "backup": "none"},
-        {"name": "db_1.x-y", "mount": "/var/lib/db", "backup": "weekly"},
+        {"name": "data", "mount": "/data", "backup": BACKUP["never"]},
+        {"name": "db_1.x-y", "mount": "/var/lib/db", "backup": BACKUP["weekly"]},
     ]
 
 
@@ -306,7 +306,7 @@ def test_output_shares_no_mutable_values_with_the_input():
     app["env"]["NEW"] = "1"
     app["secrets"]["NEW"] = "1"
     app["labels"]["new"] = "1"
-    app["volumes"][0]["backup"] = "none"
+    app["volumes"][0]["backup"]["keep"]["daily"] = 1
     app["volumes"].append({})
     app["depends_on"].append("x")
     app["publish"].append("1:1")
@@ -428,8 +428,8 @@ ERRORS = {
                            "service web: volumes[0].mount: '/data:ro' must not contain ':', ',' or whitespace"),
     "volume-mount-duplicate": ([svc(volumes=[{"name": "a", "mount": "/data"}, {"name": "b", "mount": "/data"}])], None,
                                "service web: volumes[1].mount: '/data' is already mounted by volumes[0]"),
-    "volume-backup": ([svc(volumes=[{"name": "data", "mount": "/data", "backup": "hourly"}])], None,
-                      "service web: volumes[0].backup: 'hourly' is not one of none, daily, weekly, monthly"),
+    "volume-backup": ([svc(volumes=[{"name": "data", "mount": "/data", "backup": "yearly"}])], None,
+                      "service web: volumes[0].backup: 'yearly' is not one of hourly, daily, weekly, monthly, never"),
     "volume-names-clash": ([svc("a-b", volumes=[{"name": "data", "mount": "/d"}]),
                             svc("a", volumes=[{"name": "b-data", "mount": "/d"}])], None,
                            "service a: volumes[0].name: podman volume 'a-b-data' is already used by volume data of service a-b"),
@@ -831,13 +831,12 @@ def test_backup_sets_sorted_by_host_service_volume():
     volumes = [{"name": "z", "mount": "/z", "backup": "daily"}, {"name": "a", "mount": "/a", "backup": "daily"}]
     catalog = full_catalog() + [svc("aardvark", host="kronos", volumes=volumes)]
     assert backup_sets(validate_catalog(catalog, HOSTS)) == [
-        {"service": "app", "host": "jove", "volume": "app-cache", "mount": "/cache", "schedule": "weekly"},
-        {"service": "app", "host": "jove", "volume": "app-data", "mount": "/data", "schedule": "daily"},
-        {"service": "db", "host": "jove", "volume": "db-pgdata", "mount": "/var/lib/postgresql/data",
-         "schedule": "weekly"},
-        {"service": "aardvark", "host": "kronos", "volume": "aardvark-a", "mount": "/a", "schedule": "daily"},
-        {"service": "aardvark", "host": "kronos", "volume": "aardvark-z", "mount": "/z", "schedule": "daily"},
-        {"service": "auth", "host": "kronos", "volume": "auth-config", "mount": "/config", "schedule": "monthly"},
+        backup_set("app", "jove", "app-cache", "/cache", "weekly"),
+        backup_set("app", "jove", "app-data", "/data", "daily"),
+        backup_set("db", "jove", "db-pgdata", "/var/lib/postgresql/data", "weekly"),
+        backup_set("aardvark", "kronos", "aardvark-a", "/a", "daily"),
+        backup_set("aardvark", "kronos", "aardvark-z", "/z", "daily"),
+        backup_set("auth", "kronos", "auth-config", "/config", "monthly"),
     ]
 
 
@@ -948,8 +947,7 @@ def test_filters_run_in_a_playbook(tmp_path):
                                 "auth": "none", "url": "http://app:8000", **ROUTE_VIEW_DEFAULTS,
                                 "hosts": ["app.lab.example.com"]}]
     assert views["targets"] == [{"job": "app", "host": "localhost", "port": 8000, "path": "/metrics"}]
-    assert views["backups"] == [{"service": "app", "host": "localhost", "volume": "app-data", "mount": "/data",
-                                 "schedule": "daily"}]
+    assert views["backups"] == [backup_set("app", "localhost", "app-data", "/data", "daily")]
     assert views["monitoring"]["prometheus_host"] is None
     assert [job["job"] for job in views["monitoring"]["jobs"]] == ["app", "node"]
     assert views["monitoring"]["probes"][0] == {"module": "http_2xx", "target": "https://app.lab.example.com/",

@@ -16,6 +16,7 @@ from ansible_collections.homelab.stack.plugins.filter import platform_service as
 from ansible_collections.homelab.stack.plugins.filter import sso_outpost_url as sso_outpost_url_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity
+from catalog_entry import BACKUP, backup_set
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
@@ -63,7 +64,7 @@ def test_one_entry_becomes_server_worker_and_database():
     assert {"source": "/etc/homelab/authentik/blueprints", "target": "/blueprints/custom",
             "readonly": True} in worker["mounts"]
     assert database["image"] == "docker.io/library/postgres:16-alpine"
-    assert database["volumes"] == [{"name": "data", "mount": "/var/lib/postgresql/data", "backup": "daily"}]
+    assert database["volumes"] == [{"name": "data", "mount": "/var/lib/postgresql/data", "backup": BACKUP["daily"]}]
     assert database["env"] == {"POSTGRES_USER": "authentik", "POSTGRES_DB": "authentik"}
     assert database["healthcheck"]["cmd"] == "pg_isready -d authentik -U authentik"
 
@@ -88,9 +89,8 @@ def test_the_database_starts_first_and_its_data_is_backed_up():
     containers = [unit["name"] for unit in units if unit["type"] == "container"]
     assert containers == ["authentik-postgresql", "authentik", "authentik-worker"]
     assert units[-1]["unit"]["Requires"] == ["authentik-postgresql.service"]
-    assert backup_sets(catalog(AUTHENTIK)) == [{"service": "authentik-postgresql", "host": "jove",
-                                                "volume": "authentik-postgresql-data",
-                                                "mount": "/var/lib/postgresql/data", "schedule": "daily"}]
+    assert backup_sets(catalog(AUTHENTIK)) == [backup_set("authentik-postgresql", "jove", "authentik-postgresql-data",
+                                                          "/var/lib/postgresql/data", "daily")]
 
 
 def test_a_normalised_catalog_normalises_to_itself():
@@ -111,7 +111,7 @@ def test_a_declared_part_changes_the_made_one():
                                            "resources": {"memory": "1g"}, "image": "docker.io/library/postgres:17"}))
     database = services["authentik-postgresql"]
     assert database["resources"] == {"memory": "1g"} and database["image"] == "docker.io/library/postgres:17"
-    assert database["secrets"] == {"POSTGRES_PASSWORD": "db-pw"} and database["volumes"][0]["backup"] == "daily"
+    assert database["secrets"] == {"POSTGRES_PASSWORD": "db-pw"} and database["volumes"][0]["backup"] == BACKUP["daily"]
     assert len(services) == 3
 
 

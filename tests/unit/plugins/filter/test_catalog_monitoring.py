@@ -16,6 +16,7 @@ from ansible_collections.homelab.stack.plugins.filter import monitoring_targets 
 from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monitoring
+from catalog_entry import BACKUP
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
@@ -60,7 +61,7 @@ def test_a_prometheus_entry_gets_its_container_on_the_hosts_loopback_only():
     assert entry["image"] == monitoring.PROMETHEUS_IMAGE
     assert entry["publish"] == ["127.0.0.1:9090:9090"]
     assert entry["mounts"] == [{"source": "/etc/homelab/prometheus", "target": "/etc/prometheus", "readonly": True}]
-    assert entry["volumes"] == [{"name": "data", "mount": "/prometheus", "backup": "none"}]
+    assert entry["volumes"] == [{"name": "data", "mount": "/prometheus", "backup": BACKUP["never"]}]
     assert entry["command"] == ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",
                                 "--web.enable-lifecycle"]
     assert entry["healthcheck"]["cmd"] == "wget -q -O /dev/null http://127.0.0.1:9090/-/ready"
@@ -74,7 +75,7 @@ def test_an_alertmanager_entry_gets_its_container_on_the_hosts_loopback_only():
     assert entry["publish"] == ["127.0.0.1:9093:9093"]
     assert entry["mounts"] == [{"source": "/etc/homelab/alertmanager", "target": "/etc/alertmanager",
                                 "readonly": True}]
-    assert entry["volumes"] == [{"name": "data", "mount": "/alertmanager", "backup": "none"}]
+    assert entry["volumes"] == [{"name": "data", "mount": "/alertmanager", "backup": BACKUP["never"]}]
     assert entry["command"] == ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager",
                                 "--cluster.listen-address="]
     assert entry["healthcheck"]["cmd"] == "wget -q -O /dev/null http://127.0.0.1:9093/-/ready"
@@ -114,7 +115,7 @@ def test_the_users_fields_win_over_the_monitoring_defaults():
                                    volumes=[{"name": "tsdb", "mount": "/prometheus", "backup": "weekly"}])], HOSTS)[0]
     assert entry["image"] == "localhost/prometheus:3.5"
     assert entry["publish"] == []
-    assert entry["volumes"] == [{"name": "tsdb", "mount": "/prometheus", "backup": "weekly"}]
+    assert entry["volumes"] == [{"name": "tsdb", "mount": "/prometheus", "backup": BACKUP["weekly"]}]
 
 
 @pytest.mark.parametrize("entry", [ALERTMANAGER, BLACKBOX], ids=["alertmanager", "blackbox_exporter"])

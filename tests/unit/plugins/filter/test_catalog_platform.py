@@ -12,6 +12,7 @@ from ansible_collections.homelab.stack.plugins.filter import platform_service as
 from ansible_collections.homelab.stack.plugins.filter import host_units as host_units_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform
+from catalog_entry import BACKUP
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
@@ -30,7 +31,7 @@ def test_a_traefik_entry_gets_the_container_the_role_configures():
     assert entry["command"] == ["traefik", "--configFile=/etc/traefik/traefik.yml"]
     assert entry["healthcheck"]["cmd"] == "traefik healthcheck --configFile=/etc/traefik/traefik.yml"
     assert entry["metrics"] == {"port": 8082, "path": "/metrics", "mesh_port": None}
-    assert entry["volumes"] == [{"name": "acme", "mount": "/var/lib/traefik", "backup": "daily"}]
+    assert entry["volumes"] == [{"name": "acme", "mount": "/var/lib/traefik", "backup": BACKUP["daily"]}]
     assert validate_catalog([entry], HOSTS, edge="jove") == [entry]
 
 
