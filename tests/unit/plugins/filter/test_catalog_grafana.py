@@ -15,6 +15,7 @@ from ansible_collections.homelab.stack.plugins.filter import monitoring_targets 
 from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.module_utils import grafana
+from catalog_entry import BACKUP
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monitoring
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
@@ -48,7 +49,7 @@ def test_a_grafana_entry_gets_its_container():
     assert service["port"] == 3000 and service["publish"] == []
     assert service["mounts"] == [{"source": "/etc/homelab/grafana", "target": "/etc/grafana/provisioning",
                                   "readonly": True}]
-    assert service["volumes"] == [{"name": "data", "mount": "/var/lib/grafana", "backup": "daily"}]
+    assert service["volumes"] == [{"name": "data", "mount": "/var/lib/grafana", "backup": BACKUP["daily"]}]
     assert service["healthcheck"]["cmd"] == "wget -q -O /dev/null http://127.0.0.1:3000/api/health"
     assert service["metrics"] == {"port": 3000, "path": "/metrics", "mesh_port": None}
     assert service["command"] is None  # the image's entrypoint reads the GF_* environment
