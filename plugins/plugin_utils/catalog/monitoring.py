@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The monitoring platform in the catalog: Prometheus, Alertmanager and blackbox_exporter.
+"""The monitoring platform in the catalog: Prometheus, Alertmanager, blackbox_exporter and Loki.
 
 A user writes ``{name: prometheus, host: jove, platform: prometheus}`` (and likewise
 ``alertmanager`` and ``blackbox_exporter``) and the entry gets the official container the
@@ -13,6 +13,11 @@ Prometheus and Alertmanager answer on the host's loopback only (the edge's SSO r
 the way in from elsewhere); blackbox_exporter publishes nothing. Prometheus reaches
 Alertmanager and blackbox_exporter by container name, so they run on its host.
 
+Loki (``{name: loki, host: jove, platform: loki}``) keeps the hosts' logs: every host's
+Alloy agent (alloy.py) pushes to it over the mesh, so its port is published on its host's
+mesh address only (:func:`mesh_published`, bound like a route's ``mesh_port``); it runs
+beside Prometheus, which scrapes it, and Grafana, which reads it, both by name.
+
 Prometheus reaches every other service's metrics by name on its own host, and over the
 mesh elsewhere: :func:`place_metrics` settles ``metrics.mesh_port`` as schema's
 ``_place_routes`` settles ``route.mesh_port``.
@@ -20,21 +25,26 @@ mesh elsewhere: :func:`place_metrics` settles ``metrics.mesh_port`` as schema's
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.module_utils import loki
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _error
 
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "alertmanager"
 BLACKBOX = "blackbox_exporter"
+LOKI = "loki"
 
 # The official images, pinned: Prometheus' long-term support release, the others' latest
 # releases of the same season.
 PROMETHEUS_IMAGE = "docker.io/prom/prometheus:v3.5.0"
 ALERTMANAGER_IMAGE = "docker.io/prom/alertmanager:v0.28.1"
 BLACKBOX_IMAGE = "docker.io/prom/blackbox-exporter:v0.27.0"
+# Loki's 3.6 release (single binary; the tsdb index and schema v13 of loki.py).
+LOKI_IMAGE = "docker.io/grafana/loki:3.6.0"
 
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 BLACKBOX_PORT = 9115
+LOKI_PORT = loki.HTTP_PORT
 
 # Where the monitoring role writes each configuration on the host, and where the
 # container reads it (the images' own configuration directories).
@@ -50,6 +60,10 @@ ALERTMANAGER_DATA_DIR = "/alertmanager"
 BLACKBOX_HOST_DIR = "/etc/homelab/blackbox_exporter"
 BLACKBOX_CONFIG_DIR = "/etc/blackbox_exporter"
 BLACKBOX_CONFIG_FILE = BLACKBOX_CONFIG_DIR + "/blackbox.yml"
+LOKI_HOST_DIR = "/etc/homelab/loki"
+LOKI_CONFIG_DIR = "/etc/loki"
+LOKI_CONFIG_FILE = LOKI_CONFIG_DIR + "/loki.yaml"
+LOKI_DATA_DIR = loki.DATA_DIR  # chunks, index and the compactor's work (module_utils/loki.py)
 
 
 def _server(image: str, port: int, host_dir: str, config_dir: str, command: list, data_dir: str | None = None,
@@ -85,6 +99,18 @@ DEFAULTS = {
     # Publishes nothing: only Prometheus, beside it, asks it to probe.
     BLACKBOX: _server(BLACKBOX_IMAGE, BLACKBOX_PORT, BLACKBOX_HOST_DIR, BLACKBOX_CONFIG_DIR,
                       ["--config.file=" + BLACKBOX_CONFIG_FILE], ready="healthy"),
+    # Published on the mesh address only (mesh_published), not on loopback: the agents of
+    # every host push there, and Prometheus and Grafana beside it use its name. Its
+    # readiness endpoint is /ready (no /-/ prefix), its flags single-dash.
+    LOKI: {
+        "image": LOKI_IMAGE,
+        "port": LOKI_PORT,
+        "mounts": [{"source": LOKI_HOST_DIR, "target": LOKI_CONFIG_DIR, "readonly": True}],
+        "volumes": [{"name": "data", "mount": LOKI_DATA_DIR, "backup": "none"}],
+        "command": ["-config.file=" + LOKI_CONFIG_FILE],
+        "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{LOKI_PORT}/ready", "interval": "30s"},
+        "metrics": {"port": LOKI_PORT, "path": "/metrics"},
+    },
 }
 
 # What the monitoring role needs of each container (see views.platform_service).
@@ -94,11 +120,17 @@ FACTS = {
     ALERTMANAGER: {"config_dir": ALERTMANAGER_CONFIG_DIR, "config_file": ALERTMANAGER_CONFIG_FILE,
                    "port": ALERTMANAGER_PORT},
     BLACKBOX: {"config_dir": BLACKBOX_CONFIG_DIR, "config_file": BLACKBOX_CONFIG_FILE, "port": BLACKBOX_PORT},
+    LOKI: {"config_dir": LOKI_CONFIG_DIR, "config_file": LOKI_CONFIG_FILE, "data_dir": LOKI_DATA_DIR,
+           "port": LOKI_PORT},
 }
 
 KINDS = tuple(DEFAULTS)
-# Kinds Prometheus reaches by container name, so they run on its host.
-BESIDE_PROMETHEUS = (ALERTMANAGER, BLACKBOX)
+# Kinds Prometheus reaches by container name, so they run on its host (Loki also for
+# Grafana, which runs there too).
+BESIDE_PROMETHEUS = (ALERTMANAGER, BLACKBOX, LOKI)
+# Kinds whose port every host reaches over the mesh: the container port published on its
+# host's mesh address only (views._mesh_binding), whoever else reaches it by name.
+MESH_PUBLISHED = {LOKI: ("pushed to by every host's log agent over the mesh", LOKI_PORT)}
 
 
 def prometheus_host(services: list) -> str | None:
@@ -115,6 +147,16 @@ def check(services: list) -> None:
             continue
         where = f"on {host}" if host else f"(add a present platform {PROMETHEUS} entry)"
         raise _error(service["name"], "host", f"platform {service['platform']} runs beside {PROMETHEUS} {where}")
+
+
+def mesh_published(service: dict) -> list:
+    """``(why, mesh port, container port)`` the kind publishes on its host's mesh address
+    (empty for every other service, and for an absent one)."""
+    wanted = MESH_PUBLISHED.get(service["platform"])
+    if wanted is None or service["state"] != "present":
+        return []
+    why, port = wanted
+    return [(why, port, port)]
 
 
 def place_metrics(services: list) -> None:
