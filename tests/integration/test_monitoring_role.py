@@ -41,7 +41,7 @@ FAKE_SYSTEMCTL = ROOT / "tests" / "fakes" / "systemctl_cli"
 RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
 # The tools the role runs for its checks (tests/prometheus_tools.py finds them).
-TOOLS = ("promtool", "amtool", "prometheus-blackbox-exporter")
+TOOLS = ("promtool", "amtool", "blackbox_exporter")
 NODE_EXPORTER_DEFAULTS = pathlib.Path("/etc/default/prometheus-node-exporter")
 
 
@@ -64,7 +64,7 @@ def site_fixture(tmp_path):
         "monitoring_check_with": "host",
         "monitoring_promtool_command": prometheus_tool("promtool"),
         "monitoring_amtool_command": prometheus_tool("amtool"),
-        "monitoring_blackbox_exporter_command": prometheus_tool("prometheus-blackbox-exporter"),
+        "monitoring_blackbox_exporter_command": prometheus_tool("blackbox_exporter"),
         "monitoring_receivers": [
             {"name": "phone", "type": "ntfy", "url": "https://ntfy.example.org/homelab-alerts"},
             {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/alerts"},
@@ -146,7 +146,7 @@ def test_a_converge_writes_checked_files_and_a_second_changes_nothing(site):
     run_tool("promtool", "check", "rules", str(site["rules"]))
     run_tool("promtool", "check", "config", "--syntax-only", str(site["prometheus.yml"]))
     run_tool("amtool", "check-config", str(site["alertmanager.yml"]))
-    run_tool("prometheus-blackbox-exporter", "--config.check", f"--config.file={site['blackbox.yml']}")
+    run_tool("blackbox_exporter", "--config.check", f"--config.file={site['blackbox.yml']}")
     assert site["rules"].read_bytes() == (ROLE / "files" / "rules" / "homelab.rules.yml").read_bytes()
 
     prometheus = yaml.safe_load(site["prometheus.yml"].read_text())
@@ -346,7 +346,7 @@ def test_the_checks_run_inside_the_entries_images(site, tools_image):
     site["vars"].update(homelab_services=services, monitoring_check_with="image",
                         **{f"monitoring_{option}_command": f"in-image-{name}" for option, name in (
                             ("promtool", "promtool"), ("amtool", "amtool"),
-                            ("blackbox_exporter", "prometheus-blackbox-exporter"))})
+                            ("blackbox_exporter", "blackbox_exporter"))})
     assert not any(shutil.which(f"in-image-{name}") for name in TOOLS)
     (site["tmp"] / "vars.json").write_text(json.dumps(site["vars"]))
     # The real podman this time: it runs the checks.
