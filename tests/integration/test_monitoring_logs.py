@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from test_monitoring_role import converge, site_fixture  # noqa: F401  (the site fixture)
+# The two-host site of the role test, as this module's fixture too.
+from test_monitoring_role import converge, site_fixture  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.homelab.stack.plugins.filter.alloy_config import alloy_config
 from ansible_collections.homelab.stack.plugins.filter.loki_config import loki_config
