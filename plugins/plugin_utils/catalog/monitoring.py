@@ -100,15 +100,16 @@ DEFAULTS = {
     BLACKBOX: _server(BLACKBOX_IMAGE, BLACKBOX_PORT, BLACKBOX_HOST_DIR, BLACKBOX_CONFIG_DIR,
                       ["--config.file=" + BLACKBOX_CONFIG_FILE], ready="healthy"),
     # Published on the mesh address only (mesh_published), not on loopback: the agents of
-    # every host push there, and Prometheus and Grafana beside it use its name. Its
-    # readiness endpoint is /ready (no /-/ prefix), its flags single-dash.
+    # every host push there, and Prometheus and Grafana beside it use its name. Its flags
+    # are single-dash. No health check: since 3.6.0 the image is distroless, without a
+    # shell or wget (grafana/loki#20149), so a check of /ready from inside could never pass
+    # and the service role would wait for it in vain; Prometheus scrapes it (up{job="loki"}).
     LOKI: {
         "image": LOKI_IMAGE,
         "port": LOKI_PORT,
         "mounts": [{"source": LOKI_HOST_DIR, "target": LOKI_CONFIG_DIR, "readonly": True}],
         "volumes": [{"name": "data", "mount": LOKI_DATA_DIR, "backup": "none"}],
         "command": ["-config.file=" + LOKI_CONFIG_FILE],
-        "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{LOKI_PORT}/ready", "interval": "30s"},
         "metrics": {"port": LOKI_PORT, "path": "/metrics"},
     },
 }
