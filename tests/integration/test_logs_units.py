@@ -56,5 +56,5 @@ def test_each_hosts_agent_reads_the_journal_read_only(generator, tmp_path):
         assert "-v /etc/homelab/alloy:/etc/alloy:ro" in agent
         assert f"-v alloy-{host}-data:/var/lib/alloy/data" in agent
         assert "--publish" not in agent
-        assert agent.endswith("docker.io/grafana/alloy:v1.12.0 run --server.http.listen-addr=127.0.0.1:12345"
+        assert agent.endswith("docker.io/grafana/alloy:v1.12.2 run --server.http.listen-addr=127.0.0.1:12345"
                               " --storage.path=/var/lib/alloy/data --disable-reporting /etc/alloy/config.alloy")

@@ -36,7 +36,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import
 
 KIND = "alloy"
 # The official image, pinned to a release.
-IMAGE = "docker.io/grafana/alloy:v1.12.0"
+IMAGE = "docker.io/grafana/alloy:v1.12.2"
 # Where the monitoring role writes each host's configuration, and where the agent reads it.
 HOST_DIR = "/etc/homelab/alloy"
 CONFIG_DIR = "/etc/alloy"

@@ -125,7 +125,7 @@ def test_one_alloy_entry_becomes_an_agent_on_every_host_that_runs_a_service():
 
 def test_an_agent_reads_the_journal_read_only_and_keeps_its_position():
     agent = by_name(validate_catalog([APP, ALLOY], HOSTS))["alloy-kronos"]
-    assert agent["image"] == alloy.IMAGE == "docker.io/grafana/alloy:v1.12.0"
+    assert agent["image"] == alloy.IMAGE == "docker.io/grafana/alloy:v1.12.2"
     assert agent["mounts"] == [
         {"source": "/etc/homelab/alloy", "target": "/etc/alloy", "readonly": True},
         {"source": "/var/log/journal", "target": "/var/log/journal", "readonly": True},
