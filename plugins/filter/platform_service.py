@@ -14,14 +14,18 @@ description:
   - >-
     Fails with C(service <name>: mounts: ...) when the entry mounts nothing at the kind's configuration
     directory.
-positional: kind
+  - A kind with one entry per host (C(alloy), the log agent) is looked up with O(host).
+positional: kind,host
 options:
   kind:
     description: The platform kind.
     type: str
     required: true
-    choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, grafana, authentik,
-      authentik_worker]
+    choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, grafana, loki,
+              authentik, authentik_worker, alloy]
+  host:
+    description: Only the entry on this host (null, the default, any host).
+    type: str
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter
@@ -40,6 +44,10 @@ EXAMPLES = r"""
 # The entry {name: traefik, host: jove, platform: traefik} gives
 #   {name: traefik, host: jove, image: docker.io/library/traefik:v3.7, host_dir: /etc/homelab/traefik, secrets: [],
 #    config_dir: /etc/traefik, static_file: /etc/traefik/traefik.yml, internal_port: 8082}
+
+- name: Find this host's log agent
+  ansible.builtin.set_fact:
+    alloy_agent: "{{ homelab_catalog | homelab.stack.platform_service('alloy', inventory_hostname) }}"
 """
 
 RETURN = r"""
@@ -74,7 +82,10 @@ _value:
       type: int
     config_file:
       description: (cloudflared) The tunnel's configuration file as the container sees it; (prometheus, alertmanager,
-        blackbox_exporter) the server's configuration file as the container sees it.
+        blackbox_exporter, loki, alloy) the server's configuration file as the container sees it.
+      type: str
+    data_dir:
+      description: (loki) Where Loki keeps its data in the container (its volume).
       type: str
     rules_dir:
       description: (prometheus) The directory of the rule files as the container sees it.
@@ -82,7 +93,7 @@ _value:
     port:
       description: (edge_pages) The port the page server answers on, inside the host's network (never published);
         (authentik) the server's HTTP port (web interface, API, embedded outpost); (prometheus, alertmanager,
-        blackbox_exporter) the server's HTTP port (API and metrics).
+        blackbox_exporter, loki) the server's HTTP port (API and metrics; Loki's push API too).
       type: int
     sign_in_page:
       description: (edge_pages) The file name of the page shown when sign-in is unavailable.

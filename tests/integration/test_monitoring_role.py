@@ -348,7 +348,7 @@ def test_the_checks_run_inside_the_entries_images(site, tools_image):
     site["vars"].update(homelab_services=services, monitoring_check_with="image",
                         **{f"monitoring_{option}_command": f"in-image-{name}" for option, name in (
                             ("promtool", "promtool"), ("amtool", "amtool"),
-                            ("blackbox_exporter", "prometheus-blackbox-exporter"))})
+                            ("blackbox_exporter", "blackbox_exporter"))})
     assert not any(shutil.which(f"in-image-{name}") for name in TOOLS)
     (site["tmp"] / "vars.json").write_text(json.dumps(site["vars"]))
     # The real podman this time: it runs the checks.

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The monitoring platform in the catalog: Prometheus, Alertmanager, blackbox_exporter and Grafana.
+"""The monitoring platform in the catalog: Prometheus, Alertmanager, blackbox_exporter, Grafana and Loki.
 
 A user writes ``{name: prometheus, host: jove, platform: prometheus}`` (and likewise
 ``alertmanager`` and ``blackbox_exporter``) and the entry gets the official container the
@@ -26,6 +26,11 @@ comes from the ``OIDC_CLIENT_SECRET`` secret identity.py delivers (Grafana expan
 the URLs that need the homelab's domain into ``grafana.ini`` in the provisioning
 directory (module_utils/grafana.py), which ``GF_PATHS_CONFIG`` names.
 
+Loki (``{name: loki, host: jove, platform: loki}``) keeps the hosts' logs: every host's
+Alloy agent (alloy.py) pushes to it over the mesh, so its port is published on its host's
+mesh address only (:func:`mesh_published`, bound like a route's ``mesh_port``); it runs
+beside Prometheus, which scrapes it, and Grafana, which reads it, both by name.
+
 Prometheus reaches every other service's metrics by name on its own host, and over the
 mesh elsewhere: :func:`place_metrics` settles ``metrics.mesh_port`` as schema's
 ``_place_routes`` settles ``route.mesh_port``.
@@ -33,6 +38,7 @@ mesh elsewhere: :func:`place_metrics` settles ``metrics.mesh_port`` as schema's
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.module_utils import loki
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _error
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.identity import OIDC_CLIENT_SECRET
 
@@ -49,11 +55,14 @@ PROMETHEUS_IMAGE = "docker.io/prom/prometheus:v3.5.0"
 ALERTMANAGER_IMAGE = "docker.io/prom/alertmanager:v0.28.1"
 BLACKBOX_IMAGE = "docker.io/prom/blackbox-exporter:v0.27.0"
 GRAFANA_IMAGE = "docker.io/grafana/grafana:12.3.0"
+# Loki's 3.6 release (single binary; the tsdb index and schema v13 of loki.py).
+LOKI_IMAGE = "docker.io/grafana/loki:3.6.0"
 
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 BLACKBOX_PORT = 9115
 GRAFANA_PORT = 3000
+LOKI_PORT = loki.HTTP_PORT
 
 # Where the monitoring role writes each configuration on the host, and where the
 # container reads it (the images' own configuration directories).
@@ -80,6 +89,10 @@ GRAFANA_ADMIN_PASSWORD = "GF_SECURITY_ADMIN_PASSWORD"
 # Members of this Authentik group are Grafana admins (the collection's admins group);
 # everyone else who may sign in is a viewer.
 GRAFANA_ADMIN_GROUP = "admins"
+LOKI_HOST_DIR = "/etc/homelab/loki"
+LOKI_CONFIG_DIR = "/etc/loki"
+LOKI_CONFIG_FILE = LOKI_CONFIG_DIR + "/loki.yaml"
+LOKI_DATA_DIR = loki.DATA_DIR  # chunks, index and the compactor's work (module_utils/loki.py)
 
 
 def _server(image: str, port: int, host_dir: str, config_dir: str, command: list, data_dir: str | None = None,
@@ -125,6 +138,19 @@ DEFAULTS = {
         "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{GRAFANA_PORT}/api/health", "interval": "30s"},
         "metrics": {"port": GRAFANA_PORT, "path": "/metrics"},
     },
+    # Published on the mesh address only (mesh_published), not on loopback: the agents of
+    # every host push there, and Prometheus and Grafana beside it use its name. Its flags
+    # are single-dash. No health check: since 3.6.0 the image is distroless, without a
+    # shell or wget (grafana/loki#20149), so a check of /ready from inside could never pass
+    # and the service role would wait for it in vain; Prometheus scrapes it (up{job="loki"}).
+    LOKI: {
+        "image": LOKI_IMAGE,
+        "port": LOKI_PORT,
+        "mounts": [{"source": LOKI_HOST_DIR, "target": LOKI_CONFIG_DIR, "readonly": True}],
+        "volumes": [{"name": "data", "mount": LOKI_DATA_DIR, "backup": "never"}],
+        "command": ["-config.file=" + LOKI_CONFIG_FILE],
+        "metrics": {"port": LOKI_PORT, "path": "/metrics"},
+    },
 }
 
 # What the monitoring role needs of each container (see views.platform_service).
@@ -136,13 +162,19 @@ FACTS = {
     BLACKBOX: {"config_dir": BLACKBOX_CONFIG_DIR, "config_file": BLACKBOX_CONFIG_FILE, "port": BLACKBOX_PORT},
     GRAFANA: {"config_dir": GRAFANA_PROVISIONING_DIR, "config_file": GRAFANA_CONFIG_FILE,
               "dashboards_dir": GRAFANA_DASHBOARDS_DIR, "port": GRAFANA_PORT},
+    LOKI: {"config_dir": LOKI_CONFIG_DIR, "config_file": LOKI_CONFIG_FILE, "data_dir": LOKI_DATA_DIR,
+           "port": LOKI_PORT},
 }
 # Secrets an entry of the kind must carry.
 REQUIRED_SECRETS = {GRAFANA: (GRAFANA_ADMIN_PASSWORD,)}
 
 KINDS = tuple(DEFAULTS)
-# Kinds Prometheus reaches by container name, so they run on its host.
-BESIDE_PROMETHEUS = (ALERTMANAGER, BLACKBOX, GRAFANA)
+# Kinds Prometheus reaches by container name, so they run on its host (Loki also for
+# Grafana, which runs there too).
+BESIDE_PROMETHEUS = (ALERTMANAGER, BLACKBOX, GRAFANA, LOKI)
+# Kinds whose port every host reaches over the mesh: the container port published on its
+# host's mesh address only (views._mesh_binding), whoever else reaches it by name.
+MESH_PUBLISHED = {LOKI: ("pushed to by every host's log agent over the mesh", LOKI_PORT)}
 
 
 def prometheus_host(services: list) -> str | None:
@@ -207,6 +239,16 @@ def settle_grafana(services: list) -> None:
             raise _error(service["name"], "oidc", "needs its client secret: add a present platform authentik entry"
                          " (it makes the secret) or set secrets.OIDC_CLIENT_SECRET")
         service["env"] = {**made, **service["env"]}
+
+
+def mesh_published(service: dict) -> list:
+    """``(why, mesh port, container port)`` the kind publishes on its host's mesh address
+    (empty for every other service, and for an absent one)."""
+    wanted = MESH_PUBLISHED.get(service["platform"])
+    if wanted is None or service["state"] != "present":
+        return []
+    why, port = wanted
+    return [(why, port, port)]
 
 
 def place_metrics(services: list) -> None:

@@ -36,7 +36,7 @@ BLACKBOX_JOB = "blackbox"
 # A platform entry's job keeps its kind's name, whatever the entry is called.
 PLATFORM_JOBS = {"traefik": "traefik", monitoring.PROMETHEUS: "prometheus",
                  monitoring.ALERTMANAGER: "alertmanager", monitoring.BLACKBOX: "blackbox_exporter",
-                 monitoring.GRAFANA: "grafana"}
+                 monitoring.GRAFANA: "grafana", monitoring.LOKI: "loki"}
 # Blackbox modules by the route's auth: without sign-on the app answers 2xx; with it the
 # edge answers a fail-closed status (a redirect to sign in, or an error), never 200.
 ROUTE_MODULES = {"none": "http_2xx", "sso": "http_sso"}

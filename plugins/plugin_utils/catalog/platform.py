@@ -12,7 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -66,8 +66,10 @@ _DEFAULTS = {
         "healthcheck": {"cmd": f"wget -q -O /dev/null http://127.0.0.1:{EDGE_PAGES_PORT}/{SIGN_IN_UNAVAILABLE_PAGE}",
                         "interval": "30s"},
     },
-    # Prometheus, Alertmanager, blackbox_exporter and Grafana (monitoring.py).
+    # Prometheus, Alertmanager, blackbox_exporter, Grafana and Loki (monitoring.py).
     **monitoring.DEFAULTS,
+    # The log agent, one per host (alloy.py).
+    **alloy.DEFAULTS,
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -85,6 +87,7 @@ REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 # fills in their fields, so they have no defaults here).
 FACTS.update(identity.FACTS)
 FACTS.update(monitoring.FACTS)
+FACTS.update(alloy.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
 REQUIRED_SECRETS.update(monitoring.REQUIRED_SECRETS)
 
@@ -92,6 +95,8 @@ KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,
 # Traefik the page server).
 ON_EDGE = ("traefik", "cloudflared", "edge_pages")
+# Kinds with one entry per host rather than one in the catalog (alloy.check counts them).
+PER_HOST = (alloy.KIND,)
 
 
 def with_defaults(kind: str, entry: dict) -> dict:

@@ -26,7 +26,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -745,6 +745,8 @@ def _bindings(service: dict) -> list:
     if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
         result.append(("metrics.mesh_port", f"mesh address:{metrics['mesh_port']}", MESH_ADDRESS,
                        metrics["mesh_port"], "tcp"))
+    result.extend(("platform", f"mesh address:{mesh_port}", MESH_ADDRESS, mesh_port, "tcp")
+                  for _why, mesh_port, _port in monitoring.mesh_published(service))
     return result
 
 
@@ -776,7 +778,7 @@ def _check_platform(services: list, edge: str | None) -> None:
     seen: dict[str, str] = {}
     for service in (service for service in services if service["state"] == "present"):
         kind = service["platform"]
-        if kind is None:
+        if kind is None or kind in platform.PER_HOST:
             continue
         if kind in seen:
             raise _error(service["name"], "platform", f"{_quote(kind)} is already service {seen[kind]}")
@@ -823,7 +825,8 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     ``hosts`` the inventory host names (``groups['all']``), ``edge`` the host that runs the
     reverse proxy (``homelab_edge_host``; None when there is none). The result is a new list in
     input order of new dicts with every field of :data:`FIELDS` present and defaults
-    filled, followed by the services a platform entry makes (identity.expand); the input is
+    filled, followed by the services a platform entry makes (identity.expand, then one log
+    agent per host: alloy.expand); the input is
     not modified. Normalising a normalised catalog returns an equal
     catalog. Raises AnsibleFilterError with ``service <name>: <field>: <problem>``.
     """
@@ -836,7 +839,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
         raise AnsibleFilterError(f"validate_catalog: services: must be a list of services, got {_kind(services)}")
     result = []
     first: dict[str, int] = {}
-    for index, entry in enumerate(identity.expand(services)):
+    for index, entry in enumerate(alloy.expand(identity.expand(services))):
         name = _service_name(index, entry)
         if name in first:
             raise _error(name, "name", f"duplicate of service #{first[name]}")
@@ -849,6 +852,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     identity.check(result)
     monitoring.check(result)
     monitoring.settle_grafana(result)
+    alloy.check(result)
     _place_routes(result, edge)
     monitoring.place_metrics(result)
     _check_published_ports(result)

@@ -94,19 +94,19 @@ def _volume_unit(service: dict, volume: dict) -> dict:
 
 
 def _mesh_binding(service: dict, address: str | None) -> list:
-    """The PublishPorts that let the edge reach a routed service of another host, and
-    Prometheus a scraped one: the container port on this host's mesh address only (see
-    schema._place_routes and monitoring.place_metrics); metrics that share the route's
-    binding add none."""
+    """The PublishPorts that let the edge reach a routed service of another host,
+    Prometheus a scraped one, and every host a kind of monitoring.MESH_PUBLISHED (Loki):
+    the container port on this host's mesh address only (see schema._place_routes and
+    monitoring.place_metrics); metrics that share the route's binding add none."""
     route, metrics = service["route"], service["metrics"]
-    wanted = []
+    wanted = list(monitoring.mesh_published(service))
     if route is not None and route["mesh_port"] is not None:
-        wanted.append(("routed by the edge", route["mesh_port"], service["port"]))
+        wanted.append(("routed by the edge on another host", route["mesh_port"], service["port"]))
     if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
-        wanted.append(("scraped by Prometheus", metrics["mesh_port"], metrics["port"]))
+        wanted.append(("scraped by Prometheus on another host", metrics["mesh_port"], metrics["port"]))
     if wanted and not address:
         raise AnsibleFilterError(
-            f"host_units: address: service {service['name']} is {wanted[0][0]} on another host, so this host's"
+            f"host_units: address: service {service['name']} is {wanted[0][0]}, so this host's"
             " mesh address is needed (homelab_mesh_address, else ansible_host)")
     return [f"{_bracketed(address)}:{mesh_port}:{port}" for _why, mesh_port, port in wanted]
 
@@ -284,19 +284,23 @@ def routes(catalog: object, domain: object, addresses: object = None) -> list:
     return sorted(result, key=lambda item: item["name"])
 
 
-def platform_service(catalog: object, kind: object) -> dict | None:
+def platform_service(catalog: object, kind: object, host: object = None) -> dict | None:
     """A platform kind's catalog entry (e.g. ``platform: traefik``) and where its files go.
 
-    Returns None when the catalog has no present entry of the kind, else ``{name, host,
+    ``host`` limits it to that host's entry (a kind with one entry per host, such as the
+    log agent ``alloy``). Returns None when the catalog has no present entry of the kind
+    (on ``host``), else ``{name, host,
     image, host_dir, secrets}`` and the kind's facts (``config_dir`` and its files, see
     platform.FACTS): ``host_dir`` is the host directory the entry mounts at ``config_dir``,
     where the kind's role writes; ``secrets`` the names (never the values) of its secrets.
     """
     if not isinstance(kind, str) or kind not in platform.FACTS:
         raise AnsibleFilterError(f"platform_service: kind: {_quote(kind)} is not one of {', '.join(platform.FACTS)}")
+    if host is not None and not isinstance(host, str):
+        raise AnsibleFilterError(f"platform_service: host: must be a host name, got {_kind(host)}")
     facts = platform.FACTS[kind]
     for service in _present(_catalog(catalog, "platform_service")):
-        if service["platform"] != kind:
+        if service["platform"] != kind or host not in (None, service["host"]):
             continue
         sources = [mount["source"] for mount in service["mounts"] if mount["target"] == facts["config_dir"]]
         if not sources:

@@ -55,7 +55,8 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
 DOCUMENT_FILTERS = {"traefik_config": "dict", "traefik_static": "dict", "platform_service": "dict",
                     "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str",
                     "sso_outpost_url": "str", "monitoring_targets": "dict", "prometheus_config": "str",
-                    "alertmanager_config": "str", "blackbox_config": "str", "grafana_provisioning": "dict"}
+                    "alertmanager_config": "str", "blackbox_config": "str", "grafana_provisioning": "dict",
+                    "loki_config": "str", "alloy_config": "str"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
 
