@@ -51,7 +51,7 @@ DEFAULTS = {
         "image": IMAGE,
         "mounts": [{"source": HOST_DIR, "target": CONFIG_DIR, "readonly": True}]
         + [{"source": path, "target": path, "readonly": True} for path in JOURNAL_MOUNTS],
-        "volumes": [{"name": "data", "mount": DATA_DIR, "backup": "none"}],
+        "volumes": [{"name": "data", "mount": DATA_DIR, "backup": "never"}],
         # The image's entrypoint is the alloy binary; no usage reporting to Grafana Labs.
         "command": ["run", "--server.http.listen-addr=127.0.0.1:" + str(UI_PORT), "--storage.path=" + DATA_DIR,
                     "--disable-reporting", CONFIG_FILE],

@@ -14,6 +14,7 @@ from ansible_collections.homelab.stack.plugins.filter import monitoring_targets 
 from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, monitoring
+from catalog_entry import BACKUP
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 host_units = host_units_plugin.FilterModule().filters()["host_units"]
@@ -46,7 +47,7 @@ def test_a_loki_entry_gets_the_official_image_its_config_and_data():
     assert monitoring.LOKI_IMAGE == "docker.io/grafana/loki:3.6.0"
     assert entry["image"] == monitoring.LOKI_IMAGE
     assert entry["mounts"] == [{"source": "/etc/homelab/loki", "target": "/etc/loki", "readonly": True}]
-    assert entry["volumes"] == [{"name": "data", "mount": "/loki", "backup": "none"}]
+    assert entry["volumes"] == [{"name": "data", "mount": "/loki", "backup": BACKUP["never"]}]
     assert entry["command"] == ["-config.file=/etc/loki/loki.yaml"]
     # The distroless image has neither a shell nor wget to check /ready from inside.
     assert entry["healthcheck"] is None
@@ -131,7 +132,7 @@ def test_an_agent_reads_the_journal_read_only_and_keeps_its_position():
         {"source": "/var/log/journal", "target": "/var/log/journal", "readonly": True},
         {"source": "/run/log/journal", "target": "/run/log/journal", "readonly": True},
         {"source": "/etc/machine-id", "target": "/etc/machine-id", "readonly": True}]
-    assert agent["volumes"] == [{"name": "data", "mount": "/var/lib/alloy/data", "backup": "none"}]
+    assert agent["volumes"] == [{"name": "data", "mount": "/var/lib/alloy/data", "backup": BACKUP["never"]}]
     assert agent["command"] == ["run", "--server.http.listen-addr=127.0.0.1:12345",
                                 "--storage.path=/var/lib/alloy/data", "--disable-reporting",
                                 "/etc/alloy/config.alloy"]
