@@ -41,9 +41,7 @@ FAKE_SYSTEMCTL = ROOT / "tests" / "fakes" / "systemctl_cli"
 RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
 # The tools the role runs for its checks (tests/prometheus_tools.py finds them).
-TOOLS = ("promtool", "amtool", "prometheus-blackbox-exporter")
-# Debian's binary names above, by their names in tests/prometheus_tools.py.
-TOOL_KEYS = {"prometheus-blackbox-exporter": "blackbox_exporter"}
+TOOLS = ("promtool", "amtool", "blackbox_exporter")
 NODE_EXPORTER_DEFAULTS = pathlib.Path("/etc/default/prometheus-node-exporter")
 
 
@@ -316,7 +314,7 @@ def tools_image_fixture():
     under names of the image's own (``in-image-<tool>``), which the host lacks."""
     podman = shutil.which("podman")
     assert podman, "podman is missing: apt-get install podman"
-    tools = {name: pathlib.Path(prometheus_tool(TOOL_KEYS.get(name, name))) for name in TOOLS}
+    tools = {name: pathlib.Path(prometheus_tool(name)) for name in TOOLS}
     # The libraries each links to, as ldd lists them ("libc.so.6 => /lib/.../libc.so.6 (0x...)").
     libraries = {pathlib.Path(word) for path in tools.values()
                  for word in subprocess.run(["ldd", str(path)], capture_output=True, text=True, timeout=60,
