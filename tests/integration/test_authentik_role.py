@@ -22,17 +22,15 @@ import yaml
 
 from ansible_run import ansible_playbook, run_role
 from blueprint_tags import TAGS, TagLoader
-from quadlet_generator import run_generator
+from quadlet_generator import generate_host_units
 
-from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
-from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key, render_unit, unit_filename, validate_units
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "authentik" / "authentik-blueprint-schema.json").read_text())
 RECAP = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 validate_catalog = CatalogFilter().filters()["validate_catalog"]
-host_units = UnitsFilter().filters()["host_units"]
 
 SECRETS = {"AUTHENTIK_SECRET_KEY": "sk-7f3a9c", "AUTHENTIK_BOOTSTRAP_PASSWORD": "pw-51d0e2",
            "AUTHENTIK_BOOTSTRAP_TOKEN": "tk-a8b6c4", "AUTHENTIK_POSTGRESQL__PASSWORD": "db-93e1f7"}
@@ -56,11 +54,7 @@ def authentik_entries(data_dir="/var/lib/homelab/authentik", blueprints_dir="/et
 
 def test_the_three_units_pass_the_real_generator(generator, tmp_path):
     catalog = validate_catalog(authentik_entries() + APPS, ["localhost"])
-    units = {}
-    for unit in host_units(catalog, "localhost"):
-        sections = (unit["unit"], unit["spec"], unit["service"], unit["install"])
-        units[unit_filename(unit["name"], unit["type"])] = render_unit(unit["type"], *sections)
-    generated = validate_units(generator, str(tmp_path), units, run_generator)
+    units, generated = generate_host_units(generator, tmp_path, catalog, "localhost")
     assert sorted(generated) == sorted(units)
     text = "\n".join(units.values()) + "\n".join(generated.values())
     assert not any(value in text for value in SECRETS.values())

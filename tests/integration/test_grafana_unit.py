@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import re
 
-from quadlet_generator import run_generator
+from quadlet_generator import generate_host_units
 
-from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
-from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key, render_unit, unit_filename, validate_units
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key
 
 validate_catalog = CatalogFilter().filters()["validate_catalog"]
-host_units = UnitsFilter().filters()["host_units"]
 
 ADMIN_PASSWORD = "pw-4c1e9b"
 AUTHENTIK_SECRETS = {"AUTHENTIK_SECRET_KEY": "sk-7f3a9c", "AUTHENTIK_BOOTSTRAP_PASSWORD": "pw-51d0e2",
@@ -30,15 +28,8 @@ CATALOG = [
 ]
 
 
-def generated_units(tmp_path, generator, catalog):
-    units = {unit_filename(unit["name"], unit["type"]): render_unit(unit["type"], unit["unit"], unit["spec"],
-                                                                    unit["service"], unit["install"])
-             for unit in host_units(catalog, "localhost")}
-    return units, validate_units(generator, str(tmp_path), units, run_generator)
-
-
 def test_the_grafana_unit_passes_the_real_generator(generator, tmp_path):
-    units, generated = generated_units(tmp_path, generator, validate_catalog(CATALOG, ["localhost"]))
+    units, generated = generate_host_units(generator, tmp_path, validate_catalog(CATALOG, ["localhost"]), "localhost")
     assert sorted(generated) == sorted(units)
     start = read_key(generated["grafana.container"], "Service", "ExecStart")
     assert start.endswith("docker.io/grafana/grafana:12.3.0")
@@ -59,7 +50,7 @@ def test_the_grafana_unit_passes_the_real_generator(generator, tmp_path):
 
 def test_without_oidc_the_login_form_stays(generator, tmp_path):
     catalog = validate_catalog([CATALOG[0], dict(CATALOG[2], oidc=None)], ["localhost"])
-    _units, generated = generated_units(tmp_path, generator, catalog)
+    _units, generated = generate_host_units(generator, tmp_path, catalog, "localhost")
     start = read_key(generated["grafana.container"], "Service", "ExecStart")
     assert "--env GF_AUTH_DISABLE_LOGIN_FORM=false" in start
     assert "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET" not in start and "OIDC_CLIENT_SECRET" not in start

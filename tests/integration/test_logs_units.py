@@ -4,14 +4,12 @@ podman would run (Loki and Alloy cannot run here, so the units are validated, no
 
 from __future__ import annotations
 
-from quadlet_generator import run_generator
+from quadlet_generator import generate_host_units
 
-from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
 from ansible_collections.homelab.stack.plugins.filter.validate_catalog import FilterModule as CatalogFilter
-from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key, render_unit, unit_filename, validate_units
+from ansible_collections.homelab.stack.plugins.module_utils.quadlet import read_key
 
 validate_catalog = CatalogFilter().filters()["validate_catalog"]
-host_units = UnitsFilter().filters()["host_units"]
 
 HOSTS = ["jove", "kronos"]
 ADDRESSES = {"jove": "100.64.0.10", "kronos": "100.64.0.11"}
@@ -24,14 +22,9 @@ CATALOG = [
 
 
 def generated_units(generator, tmp_path, host):
-    catalog = validate_catalog(CATALOG, HOSTS)
-    units = {}
-    for unit in host_units(catalog, host, ADDRESSES[host]):
-        units[unit_filename(unit["name"], unit["type"])] = render_unit(
-            unit["type"], unit["unit"], unit["spec"], unit["service"], unit["install"])
     directory = tmp_path / host
     directory.mkdir()
-    generated = validate_units(generator, str(directory), units, run_generator)
+    units, generated = generate_host_units(generator, directory, validate_catalog(CATALOG, HOSTS), host, ADDRESSES[host])
     assert sorted(generated) == sorted(units)
     return generated
 
