@@ -63,6 +63,12 @@ _Dumper.add_representer(KeyOf, lambda d, v: d.represent_scalar("!KeyOf", v.entry
 _Dumper.add_representer(Env, lambda d, v: d.represent_scalar("!Env", v.name))
 
 
+def oidc_slug(name: str, forward_auth: bool) -> str:
+    """The slug of a service's OIDC application: its name, or ``<name>-oidc`` when the name
+    is already its forward-auth application's (Authentik's slugs are unique)."""
+    return "%s-oidc" % name if forward_auth else name
+
+
 def dump(blueprint):
     """The blueprint as YAML text with Authentik's tags."""
     return yaml_text.dump(blueprint, dumper=_Dumper)
@@ -108,7 +114,7 @@ def applications_blueprint(applications, authentik_url=None):
             bound.append("app-%s" % name)
         oidc = app["oidc"]
         if oidc is not None:
-            slug = "%s-oidc" % name if app["forward_auth"] else name
+            slug = oidc_slug(name, app["forward_auth"])
             entries.append({"model": "authentik_providers_oauth2.oauth2provider", "id": "provider-%s-oidc" % name,
                             "identifiers": {"name": "homelab %s OIDC" % name},
                             "attrs": dict(_flows(), client_type="confidential", client_id=name,

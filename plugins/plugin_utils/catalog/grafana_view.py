@@ -3,20 +3,18 @@
 
 Grafana runs beside Prometheus (monitoring.check) and reaches Prometheus, Alertmanager
 and Loki by container name on that host's network, so their URLs are the entries' names
-and the kinds' ports. Loki is looked up by its kind's name only (``loki``), so this view
-works with or without that kind in the catalog. The URLs people use need the homelab's
-domain: Grafana's own route, and Authentik's when Grafana signs in through it.
+and the kinds' ports (Loki's only when the catalog has it). The URLs people use need the
+homelab's domain: Grafana's own route, and Authentik's when Grafana signs in through it.
 """
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.plugin_utils.authentik_blueprint import oidc_slug
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _error
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import _catalog, _domain, _fqdn, _present
 
 NAME = "grafana_provisioning"
-# Loki's HTTP port (its default), for the datasource.
-LOKI_PORT = 3100
 
 
 def _entry(services: list, kind: str) -> dict | None:
@@ -36,8 +34,7 @@ def _sign_in(services: list, grafana: dict, domain: str) -> dict | None:
     if server is None or server["route"] is None:
         raise _error(grafana["name"], "oidc", f"needs a present platform {identity.KIND} entry with a route"
                      " (Grafana sends people there to sign in)")
-    route = grafana["route"]
-    slug = f"{grafana['name']}-oidc" if route["auth"] == "sso" else grafana["name"]
+    slug = oidc_slug(grafana["name"], grafana["route"]["auth"] == "sso")
     return {"issuer": f"https://{_fqdn(server['route'], domain)}", "slug": slug}
 
 
@@ -59,6 +56,6 @@ def grafana_view(catalog: object, domain: object) -> dict | None:
         "root_url": None if route is None else f"https://{_fqdn(route, domain)}/",
         "prometheus": _url(_entry(services, monitoring.PROMETHEUS), monitoring.PROMETHEUS_PORT),
         "alertmanager": _url(_entry(services, monitoring.ALERTMANAGER), monitoring.ALERTMANAGER_PORT),
-        "loki": _url(_entry(services, monitoring.LOKI), LOKI_PORT),
+        "loki": _url(_entry(services, monitoring.LOKI), monitoring.LOKI_PORT),
         "sign_in": _sign_in(services, grafana, domain),
     }
