@@ -5,6 +5,9 @@
 #   localhost/homelab-lab-prometheus:latest        prometheus (+ promtool)
 #   localhost/homelab-lab-alertmanager:latest      prometheus-alertmanager (+ amtool)
 #   localhost/homelab-lab-blackbox-exporter:latest prometheus-blackbox-exporter
+#   localhost/homelab-lab-rest-server:latest       restic-rest-server (the backup layer's
+#                                                  server, on every site: not monitoring, but
+#                                                  made the same way)
 # Each is a minimal rootfs shaped like the official prom/* image it stands in for: busybox
 # (Podman runs a string health check such as `wget -q -O /dev/null http://127.0.0.1:9090/-/ready`
 # through /bin/sh), Debian 13's libc6 (the binaries need nothing else), the package
@@ -25,7 +28,7 @@ root="$(cd "$here/../.." && pwd)"
 
 suite="trixie"
 cache="$root/.cache/lab"
-components=(prometheus alertmanager blackbox-exporter)
+components=(prometheus alertmanager blackbox-exporter rest-server)
 sum="$(sha256sum <"${BASH_SOURCE[0]}" | cut -d' ' -f1)"
 
 archive_of() { echo "$cache/$1-image.tar"; }
@@ -39,7 +42,18 @@ up_to_date() {  # every archive present and stamped with this recipe
 }
 
 if up_to_date; then
-    for name in "${components[@]}"; do archive_of "$name"; done
+    # rest-server: as restic/rest-server (its Dockerfile: the binary at /usr/bin/rest-server,
+# root, data in /data, port 8000, CMD rather than ENTRYPOINT, so the catalog's command is
+# the whole command line). Debian names the binary restic-rest-server.
+dir="$work/rest-server"
+cp -a "$work/base" "$dir"
+dpkg-deb -x "$(deb restic-rest-server)" "$dir"
+ln -s restic-rest-server "$dir/usr/bin/rest-server"
+mkdir -p "$dir/data"
+save rest-server "$dir" 'WORKDIR /data' 'VOLUME /data' 'EXPOSE 8000' \
+    'CMD ["/usr/bin/rest-server", "--path", "/data"]'
+
+for name in "${components[@]}"; do archive_of "$name"; done
     exit 0
 fi
 
@@ -52,7 +66,7 @@ trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/debs"
 lab_download_debs "$suite" "$work/debs" libc6 busybox-static prometheus promtool \
-    prometheus-alertmanager prometheus-blackbox-exporter
+    prometheus-alertmanager prometheus-blackbox-exporter restic-rest-server
 
 deb() {  # deb PACKAGE: the path of its downloaded .deb
     local -a found=("$work/debs/$1"_*.deb)
@@ -102,7 +116,7 @@ save() {  # save NAME DIR CHANGE...: import the rootfs as localhost/homelab-lab-
 mkdir -p "$cache"
 base_rootfs "$work/base"
 versions=""
-for package in prometheus prometheus-alertmanager prometheus-blackbox-exporter; do
+for package in prometheus prometheus-alertmanager prometheus-blackbox-exporter restic-rest-server; do
     versions+="${versions:+, }$package $(dpkg-deb -f "$(deb "$package")" Version)"
 done
 lab_say "building the monitoring images from $versions"

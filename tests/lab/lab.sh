@@ -36,15 +36,17 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
 }
 
 mounts_for() {  # image archives the podman role loads: Traefik's on the edge host, the
-    # monitoring images on kronos (site B: its probes cross the mesh to the edge on jove)
+    # monitoring images on kronos (site B: its probes cross the mesh to the edge on jove),
+    # the backup server's on both (each site keeps the other's backups)
     local archive
     [ "$1" = jove ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/traefik.tar:ro\n' "$traefik_archive"
-    if [ "$1" = kronos ]; then
-        for archive in "${monitoring_archives[@]}"; do
-            # .cache/lab/prometheus-image.tar -> /usr/local/share/homelab-lab/prometheus.tar
-            printf -- '-v\n%s:/usr/local/share/homelab-lab/%s.tar:ro\n' "$archive" "$(basename "$archive" -image.tar)"
-        done
-    fi
+    for archive in "${monitoring_archives[@]}"; do
+        case "$1:$(basename "$archive")" in
+            kronos:*|*:rest-server-image.tar)
+                # .cache/lab/prometheus-image.tar -> /usr/local/share/homelab-lab/prometheus.tar
+                printf -- '-v\n%s:/usr/local/share/homelab-lab/%s.tar:ro\n' "$archive" "$(basename "$archive" -image.tar)" ;;
+        esac
+    done
     return 0
 }
 
