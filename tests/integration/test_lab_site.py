@@ -305,6 +305,130 @@ def test_a_stopped_service_shows_in_its_unit_and_probe_metrics(lab):
                "the files route probe succeeding again")
 
 
+def playbook(name, *extra, expect_ok=True):
+    """Run one of the collection's playbooks on the lab; returns (returncode, output)."""
+    result = subprocess.run(["ansible-playbook", "-i", "tests/lab/inventory", "-i", ".lab/inventory.yml",
+                             f"playbooks/{name}.yml", *extra], cwd=ROOT, capture_output=True, text=True,
+                            timeout=900, check=False)
+    output = result.stdout + result.stderr
+    if expect_ok:
+        assert result.returncode == 0, f"{name} failed:\n{output[-4000:]}"
+    return result.returncode, output
+
+
+def files_checksums():
+    """sha256 of every file in the files service's data volume, as the service sees it."""
+    listing = on_host("lab-kronos", "podman", "exec", "files", "sh", "-c",
+                      "cd /data && find . -type f | sort | xargs -r sha256sum")
+    assert listing.returncode == 0, listing.stderr
+    return dict(reversed(line.split(None, 1)) for line in listing.stdout.splitlines())
+
+
+def snapshots(container, *args):
+    result = on_host(container, "homelab-restic", "snapshots", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def back_up(container, service):
+    result = on_host(container, "systemctl", "start", f"homelab-backup@{service}.service")
+    assert result.returncode == 0, on_host(container, "journalctl", "-u", f"homelab-backup@{service}.service",
+                                           "--no-pager", "-n", "40").stdout
+
+
+@pytest.fixture(scope="module")
+def drill(lab):
+    """Files in the files service's volume on kronos, backed up to jove's rest-server
+    (and jove's Traefik volume to kronos's); yields their checksums."""
+    write = ("mkdir -p /data/docs && echo 'first version' > /data/docs/note.txt"
+             " && dd if=/dev/urandom of=/data/blob.bin bs=1k count=300 2>/dev/null && echo keep > /data/keep.txt")
+    assert on_host("lab-kronos", "podman", "exec", "files", "sh", "-c", write).returncode == 0
+    before = files_checksums()
+    back_up("lab-kronos", "files")
+    back_up("lab-jove", "traefik")
+    yield before
+
+
+@pytest.mark.parametrize("container, timers", [
+    ("lab-jove", ["homelab-backup-traefik.timer", "homelab-backup-prune.timer"]),
+    ("lab-kronos", ["homelab-backup-files.timer", "homelab-backup-prune.timer"]),
+])
+def test_backup_timers_are_active(lab, container, timers):
+    for timer in timers:
+        assert on_host(container, "systemctl", "is-active", timer).stdout.strip() == "active", timer
+
+
+def test_a_backup_lands_on_the_other_sites_rest_server(drill):
+    taken = snapshots("lab-kronos", "--tag", "service:files,volume:files-data")
+    assert len(taken) >= 1
+    assert taken[-1]["hostname"] == "kronos"
+    assert {"service:files", "volume:files-data"} <= set(taken[-1]["tags"])
+    # The repository is on jove, in its rest-server's volume, under kronos's own name.
+    mountpoint = on_host("lab-jove", "podman", "volume", "inspect", "--format", "{{.Mountpoint}}",
+                         "backup-a-data").stdout.strip()
+    assert on_host("lab-jove", "test", "-f", f"{mountpoint}/kronos/config").returncode == 0
+    assert on_host("lab-kronos", "podman", "volume", "exists", "backup-a-data").returncode != 0
+
+
+def test_restore_brings_files_back_byte_identical(drill):
+    damage = ("rm /data/docs/note.txt && echo changed > /data/keep.txt && echo intruder > /data/new.txt"
+              " && dd if=/dev/zero of=/data/blob.bin bs=1k count=3 2>/dev/null")
+    assert on_host("lab-kronos", "podman", "exec", "files", "sh", "-c", damage).returncode == 0
+    assert files_checksums() != drill
+    playbook("restore", "-e", "restore_service=files")
+    assert files_checksums() == drill
+    assert on_host("lab-kronos", "systemctl", "is-active", "files.service").stdout.strip() == "active"
+    # The damaged data was kept first, in case the wrong snapshot was chosen.
+    assert snapshots("lab-kronos", "--tag", "pre-restore"), "no pre-restore safety snapshot"
+
+
+def test_the_backed_up_host_cannot_delete_its_backups(drill):
+    before = [snapshot["id"] for snapshot in snapshots("lab-kronos")]
+    # restic may say it forgot them; the append-only server keeps every file.
+    on_host("lab-kronos", "homelab-restic", "forget", "--prune", *before)
+    on_host("lab-kronos", "homelab-restic", "forget", "--keep-last", "1", "--prune")
+    assert [snapshot["id"] for snapshot in snapshots("lab-kronos")] == before
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-e", "restore_service=nothing-here"], "nothing-here is not a service of the catalog"),
+    (["-e", "restore_service=web"], "web has no volume that is backed up"),
+    (["-e", "restore_service=files", "-e", "restore_snapshot=deadbeef"], "deadbeef"),
+])
+def test_a_bad_restore_changes_nothing(drill, extra, message):
+    started = started_at("lab-kronos", "files")
+    count = len(snapshots("lab-kronos"))
+    returncode, output = playbook("restore", *extra, expect_ok=False)
+    assert returncode != 0 and message in output, output[-3000:]
+    assert started_at("lab-kronos", "files") == started
+    assert len(snapshots("lab-kronos")) == count
+
+
+def test_backup_verify_passes_and_prints_its_table(drill):
+    _returncode, output = playbook("backup_verify")
+    for line in ("files-data", "traefik-acme", "result"):
+        assert line in output
+
+
+def test_backup_metrics_reach_prometheus(drill):
+    stamp = 'homelab_backup_last_success_timestamp_seconds{service="files"}'
+    assert eventually(lambda: (query(stamp, "volume").get("files-data") or 0) > 0, "the files backup's metric")
+
+
+def test_backup_verify_fails_naming_a_damaged_repository(drill):
+    # Last of the drill: it damages kronos's repository on jove for good.
+    mountpoint = on_host("lab-jove", "podman", "volume", "inspect", "--format", "{{.Mountpoint}}",
+                         "backup-a-data").stdout.strip()
+    packs = on_host("lab-jove", "find", f"{mountpoint}/kronos/data", "-type", "f").stdout.split()
+    assert packs
+    for pack in packs:
+        flip = on_host("lab-jove", "sh", "-c", f"printf 'XXXXXXXX' | dd of={pack} bs=1 seek=64 conv=notrunc 2>/dev/null")
+        assert flip.returncode == 0
+    returncode, output = playbook("backup_verify", "-e", "backup_verify_read_data_subset=100%", expect_ok=False)
+    assert returncode != 0
+    assert "kronos files-data at backup-a: failed" in output, output[-3000:]
+
+
 def documented_tags(role):
     """The tags a role's README lists under "## Tags"."""
     readme = (ROOT / "roles" / role / "README.md").read_text()
@@ -313,7 +437,7 @@ def documented_tags(role):
 
 
 @pytest.mark.parametrize("tag", documented_tags("podman") + documented_tags("service") + documented_tags("traefik")
-                         + documented_tags("monitoring"))
+                         + documented_tags("monitoring") + documented_tags("backup"))
 def test_every_documented_tag_runs_alone(lab, tag):
     hosts = recap(converge("--tags", tag))
     assert {name: counts[1:] for name, counts in hosts.items()} == {"jove": (0, 0, 0), "kronos": (0, 0, 0)}
