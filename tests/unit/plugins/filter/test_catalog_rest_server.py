@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.filter import host_units as host_units_plugin
 from ansible_collections.homelab.stack.plugins.filter import platform_service as platform_service_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import rest_server
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import platform, rest_server
 from catalog_entry import BACKUP
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
@@ -113,3 +114,10 @@ def test_fields_the_entry_sets_win():
                                      volumes=[{"name": "repos", "mount": "/data"}])], HOSTS)
     assert entry["image"] == "localhost/rest-server:lab"
     assert entry["volumes"] == [{"name": "repos", "mount": "/data", "backup": BACKUP["never"]}]
+
+
+def test_platform_service_documents_every_kind_and_the_rest_servers_facts():
+    doc = yaml.safe_load(platform_service_plugin.DOCUMENTATION)
+    assert sorted(doc["options"]["kind"]["choices"]) == sorted(platform.FACTS)
+    returned = yaml.safe_load(platform_service_plugin.RETURN)["_value"]["contains"]
+    assert set(platform.FACTS["rest_server"]) <= set(returned)
