@@ -43,8 +43,10 @@ REST_PASSWORD = "rest-secret-7a1c"
 RESTIC_PASSWORD = "restic-secret-2b9d"
 
 
-@pytest.mark.parametrize("address, published", [("100.64.0.10", "100.64.0.10:8000:8000"),
-                                                 ("fd7a:115c:a1e0::a", "[fd7a:115c:a1e0::a]:8000:8000")])
+@pytest.mark.parametrize("address, published", [
+    ("100.64.0.10", "100.64.0.10:8000:8000"),
+    ("fd7a:115c:a1e0::a", "[fd7a:115c:a1e0::a]:8000:8000"),
+])
 def test_its_unit_runs_the_command_published_on_the_mesh_address_only(generator, tmp_path, address, published):
     units, generated = generate_host_units(generator, tmp_path, validate_catalog(CATALOG, HOSTS), "jove", address)
     assert sorted(generated) == sorted(units)
