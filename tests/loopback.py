@@ -1,9 +1,11 @@
-"""What a test needs to run real servers on the loopback: free ports, and a CA with a
-certificate it signs (what the edge's TLS mode internal makes)."""
+"""What a test needs to run real servers on the loopback: free ports, a CA with a
+certificate it signs (what the edge's TLS mode internal makes), and a wait until a
+server listens."""
 
 import datetime
 import ipaddress
 import socket
+import time
 
 
 def free_port():
@@ -57,3 +59,17 @@ def make_certificates(directory, names):
         handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
     return paths
+
+
+def wait_listening(process, port, what):
+    """Wait until ``process`` (a Popen) accepts connections on 127.0.0.1:``port``; fail
+    naming ``what`` when it exits first or is not listening within a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, "%s exited (rc %s)" % (what, process.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, "%s did not listen on port %d" % (what, port)
+            time.sleep(0.1)

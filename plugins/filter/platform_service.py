@@ -14,7 +14,7 @@ description:
   - >-
     Fails with C(service <name>: mounts: ...) when the entry mounts nothing at the kind's configuration
     directory.
-  - A kind with one entry per host (C(alloy), the log agent) is looked up with O(host).
+  - A kind with one entry per host (C(alloy), the log agent; C(rest_server)) is looked up with O(host).
 positional: kind,host
 options:
   kind:
@@ -22,7 +22,7 @@ options:
     type: str
     required: true
     choices: [traefik, cloudflared, edge_pages, prometheus, alertmanager, blackbox_exporter, grafana, loki,
-              authentik, authentik_worker, alloy]
+              authentik, authentik_worker, alloy, rest_server]
   host:
     description: Only the entry on this host (null, the default, any host).
     type: str
@@ -48,6 +48,11 @@ EXAMPLES = r"""
 - name: Find this host's log agent
   ansible.builtin.set_fact:
     alloy_agent: "{{ homelab_catalog | homelab.stack.platform_service('alloy', inventory_hostname) }}"
+
+# The entry {name: backup-a, host: jove, platform: rest_server}, on jove, gives
+#   {name: backup-a, host: jove, image: docker.io/restic/rest-server:0.14.0, host_dir: /etc/homelab/rest-server,
+#    secrets: [], config_dir: /etc/rest-server, htpasswd_file: /etc/rest-server/htpasswd,
+#    tls_cert: /etc/rest-server/tls.crt, tls_key: /etc/rest-server/tls.key, data_dir: /data, port: 8000}
 """
 
 RETURN = r"""
@@ -85,7 +90,17 @@ _value:
         blackbox_exporter, loki, alloy) the server's configuration file as the container sees it.
       type: str
     data_dir:
-      description: (loki) Where Loki keeps its data in the container (its volume).
+      description: (loki) Where Loki keeps its data in the container (its volume); (rest_server) where the
+        rest-server keeps the repositories in the container (its volume).
+      type: str
+    htpasswd_file:
+      description: (rest_server) The users file as the container sees it (in C(config_dir)).
+      type: str
+    tls_cert:
+      description: (rest_server) The TLS certificate as the container sees it (in C(config_dir)).
+      type: str
+    tls_key:
+      description: (rest_server) The TLS key as the container sees it (in C(config_dir)).
       type: str
     rules_dir:
       description: (prometheus) The directory of the rule files as the container sees it.
@@ -93,7 +108,8 @@ _value:
     port:
       description: (edge_pages) The port the page server answers on, inside the host's network (never published);
         (authentik) the server's HTTP port (web interface, API, embedded outpost); (prometheus, alertmanager,
-        blackbox_exporter, loki) the server's HTTP port (API and metrics; Loki's push API too).
+        blackbox_exporter, loki) the server's HTTP port (API and metrics; Loki's push API too); (rest_server) the
+        port the rest-server listens on (TLS), published on its host's mesh address.
       type: int
     sign_in_page:
       description: (edge_pages) The file name of the page shown when sign-in is unavailable.

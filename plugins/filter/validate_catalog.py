@@ -23,7 +23,8 @@ description:
     C(resources={}) or C({memory, cpus}), C(purge_volumes=false), C(oidc=None) or C({redirect_paths, scopes=[openid, profile, email]})
     (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
     bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages),
-    C(prometheus), C(alertmanager), C(blackbox_exporter), C(authentik)) whose container defaults
+    C(prometheus), C(alertmanager), C(blackbox_exporter), C(grafana), C(loki), C(authentik), C(alloy),
+    C(rest_server)) whose container defaults
     fill the fields the entry leaves unset. A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
@@ -44,6 +45,12 @@ description:
     C(prometheus) publishes C(127.0.0.1:9090:9090) and C(alertmanager) C(127.0.0.1:9093:9093) (host loopback
     only), C(blackbox_exporter) nothing. C(alertmanager) and C(blackbox_exporter) run on the host of the
     C(prometheus) entry, which reaches them by name.
+  - >-
+    A C(platform=rest_server) entry is restic's rest-server (the official image), where the hosts of the other
+    sites back up: its repositories in a volume C(data) at C(/data) (C(backup=never)), C(htpasswd), C(tls.crt)
+    and C(tls.key) read-only from C(/etc/homelab/rest-server) at C(/etc/rest-server), the flags C(--append-only
+    --private-repos --tls), port 8000 published on its host's mesh address only; no health check. One per host
+    at most (C(service <name>: platform: host <host> already runs rest_server ...)); its port stays 8000.
   - With a present C(platform=prometheus) entry, a service with C(metrics) on another host gets
     C(metrics.mesh_port), the port Prometheus scrapes it on, published on that host's mesh address only; unless
     set, the route's C(mesh_port) when the route publishes the same container port there (one binding), else the

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from ansible_run import run_module
+from loopback import wait_listening
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULE = "homelab.stack.restic_repository"
@@ -288,15 +289,7 @@ def rest_lab_fixture(tmp_path, trixie):
                                str(tmp_path / "served"), "--append-only", "--private-repos"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, "restic-rest-server exited (rc %s)" % server.returncode
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "restic-rest-server did not listen on port %d" % port
-                time.sleep(0.1)
+        wait_listening(server, port, "restic-rest-server")
         lab.repo = tmp_path / "served" / "kronos"
         lab.location = "rest:http://kronos:%s@127.0.0.1:%d/kronos/" % (URL_SECRET, port)
         yield lab

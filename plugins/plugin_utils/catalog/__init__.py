@@ -8,8 +8,10 @@ Users declare every service once in ``homelab_services``; from that list:
 - ``names``: every name derived from a service (volumes, secrets, the network);
 - ``views``: the per-subsystem views the roles consume (a host's Quadlet units and
   secrets, routes, scrape targets, backup sets); ``monitoring_view`` what the
-  monitoring scrapes and probes;
-- ``platform``, ``identity``, ``monitoring``: what a ``platform`` kind fills in;
+  monitoring scrapes and probes; ``backup_view`` what a host backs up and where to, and
+  whose backups a host's rest-server keeps;
+- ``platform``, ``identity``, ``monitoring``, ``alloy``, ``rest_server``: what a
+  ``platform`` kind fills in;
 - ``backup``: a volume's backup (schedule, retention, database dump or pause);
 - ``service_plan``: the service role's internals (start order, restarts from the
   host's state, what to prune).

@@ -28,7 +28,7 @@ directory (module_utils/grafana.py), which ``GF_PATHS_CONFIG`` names.
 
 Loki (``{name: loki, host: jove, platform: loki}``) keeps the hosts' logs: every host's
 Alloy agent (alloy.py) pushes to it over the mesh, so its port is published on its host's
-mesh address only (:func:`mesh_published`, bound like a route's ``mesh_port``); it runs
+mesh address only (platform.mesh_published, bound like a route's ``mesh_port``); it runs
 beside Prometheus, which scrapes it, and Grafana, which reads it, both by name.
 
 Prometheus reaches every other service's metrics by name on its own host, and over the
@@ -172,8 +172,7 @@ KINDS = tuple(DEFAULTS)
 # Kinds Prometheus reaches by container name, so they run on its host (Loki also for
 # Grafana, which runs there too).
 BESIDE_PROMETHEUS = (ALERTMANAGER, BLACKBOX, GRAFANA, LOKI)
-# Kinds whose port every host reaches over the mesh: the container port published on its
-# host's mesh address only (views._mesh_binding), whoever else reaches it by name.
+# Kinds whose port every host reaches over the mesh (platform.mesh_published).
 MESH_PUBLISHED = {LOKI: ("pushed to by every host's log agent over the mesh", LOKI_PORT)}
 
 
@@ -239,16 +238,6 @@ def settle_grafana(services: list) -> None:
             raise _error(service["name"], "oidc", "needs its client secret: add a present platform authentik entry"
                          " (it makes the secret) or set secrets.OIDC_CLIENT_SECRET")
         service["env"] = {**made, **service["env"]}
-
-
-def mesh_published(service: dict) -> list:
-    """``(why, mesh port, container port)`` the kind publishes on its host's mesh address
-    (empty for every other service, and for an absent one)."""
-    wanted = MESH_PUBLISHED.get(service["platform"])
-    if wanted is None or service["state"] != "present":
-        return []
-    why, port = wanted
-    return [(why, port, port)]
 
 
 def place_metrics(services: list) -> None:

@@ -42,14 +42,17 @@ PLATFORM_JOBS = {"traefik": "traefik", monitoring.PROMETHEUS: "prometheus",
 ROUTE_MODULES = {"none": "http_2xx", "sso": "http_sso"}
 
 
-def _addresses(addresses: object) -> dict:
+def _addresses(addresses: object, filter_name: str = NAME) -> dict:
+    """The ``mesh_addresses`` filter's ``{host: mesh address}`` checked (every value a
+    non-empty string)."""
     if not isinstance(addresses, Mapping):
-        raise AnsibleFilterError(f"{NAME}: addresses: must be a mapping of host to mesh address, got {_kind(addresses)}")
+        raise AnsibleFilterError(f"{filter_name}: addresses: must be a mapping of host to mesh address,"
+                                 f" got {_kind(addresses)}")
     for host, address in addresses.items():
         if not isinstance(address, str):
-            raise AnsibleFilterError(f"{NAME}: addresses: host {host}: must be a string, got {_kind(address)}")
+            raise AnsibleFilterError(f"{filter_name}: addresses: host {host}: must be a string, got {_kind(address)}")
         if not address:
-            raise AnsibleFilterError(f"{NAME}: addresses: host {host}: must not be empty")
+            raise AnsibleFilterError(f"{filter_name}: addresses: host {host}: must not be empty")
     return dict(addresses)
 
 

@@ -12,7 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, rest_server
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -70,6 +70,8 @@ _DEFAULTS = {
     **monitoring.DEFAULTS,
     # The log agent, one per host (alloy.py).
     **alloy.DEFAULTS,
+    # restic's rest-server, where the other site's hosts back up (rest_server.py).
+    **rest_server.DEFAULTS,
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -88,6 +90,7 @@ REQUIRED_SECRETS = {"cloudflared": (CLOUDFLARED_TOKEN,)}
 FACTS.update(identity.FACTS)
 FACTS.update(monitoring.FACTS)
 FACTS.update(alloy.FACTS)
+FACTS.update(rest_server.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
 REQUIRED_SECRETS.update(monitoring.REQUIRED_SECRETS)
 
@@ -95,8 +98,12 @@ KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,
 # Traefik the page server).
 ON_EDGE = ("traefik", "cloudflared", "edge_pages")
-# Kinds with one entry per host rather than one in the catalog (alloy.check counts them).
-PER_HOST = (alloy.KIND,)
+# Kinds with one entry per host rather than one in the catalog (alloy.check and
+# rest_server.check count them).
+PER_HOST = (alloy.KIND, rest_server.KIND)
+# Kinds whose port every host reaches over the mesh, with why: the container port published
+# on its host's mesh address only (views._mesh_binding), whoever else reaches it by name.
+MESH_PUBLISHED = {**monitoring.MESH_PUBLISHED, **rest_server.MESH_PUBLISHED}
 
 
 def with_defaults(kind: str, entry: dict) -> dict:
@@ -104,3 +111,13 @@ def with_defaults(kind: str, entry: dict) -> dict:
     result = {field: value for field, value in _DEFAULTS.get(kind, {}).items() if entry.get(field) is None}
     result.update((field, value) for field, value in entry.items() if value is not None)
     return result
+
+
+def mesh_published(service: dict) -> list:
+    """``(why, mesh port, container port)`` the kind publishes on its host's mesh address
+    (empty for every other service, and for an absent one)."""
+    wanted = MESH_PUBLISHED.get(service["platform"])
+    if wanted is None or service["state"] != "present":
+        return []
+    why, port = wanted
+    return [(why, port, port)]

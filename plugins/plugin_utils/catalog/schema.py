@@ -26,7 +26,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform, rest_server
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -746,7 +746,7 @@ def _bindings(service: dict) -> list:
         result.append(("metrics.mesh_port", f"mesh address:{metrics['mesh_port']}", MESH_ADDRESS,
                        metrics["mesh_port"], "tcp"))
     result.extend(("platform", f"mesh address:{mesh_port}", MESH_ADDRESS, mesh_port, "tcp")
-                  for _why, mesh_port, _port in monitoring.mesh_published(service))
+                  for _why, mesh_port, _port in platform.mesh_published(service))
     return result
 
 
@@ -853,6 +853,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     monitoring.check(result)
     monitoring.settle_grafana(result)
     alloy.check(result)
+    rest_server.check(result)
     _place_routes(result, edge)
     monitoring.place_metrics(result)
     _check_published_ports(result)

@@ -95,11 +95,11 @@ def _volume_unit(service: dict, volume: dict) -> dict:
 
 def _mesh_binding(service: dict, address: str | None) -> list:
     """The PublishPorts that let the edge reach a routed service of another host,
-    Prometheus a scraped one, and every host a kind of monitoring.MESH_PUBLISHED (Loki):
+    Prometheus a scraped one, and every host a kind of platform.MESH_PUBLISHED (Loki, rest_server):
     the container port on this host's mesh address only (see schema._place_routes and
     monitoring.place_metrics); metrics that share the route's binding add none."""
     route, metrics = service["route"], service["metrics"]
-    wanted = list(monitoring.mesh_published(service))
+    wanted = list(platform.mesh_published(service))
     if route is not None and route["mesh_port"] is not None:
         wanted.append(("routed by the edge on another host", route["mesh_port"], service["port"]))
     if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
