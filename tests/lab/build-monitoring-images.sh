@@ -42,18 +42,7 @@ up_to_date() {  # every archive present and stamped with this recipe
 }
 
 if up_to_date; then
-    # rest-server: as restic/rest-server (its Dockerfile: the binary at /usr/bin/rest-server,
-# root, data in /data, port 8000, CMD rather than ENTRYPOINT, so the catalog's command is
-# the whole command line). Debian names the binary restic-rest-server.
-dir="$work/rest-server"
-cp -a "$work/base" "$dir"
-dpkg-deb -x "$(deb restic-rest-server)" "$dir"
-ln -s restic-rest-server "$dir/usr/bin/rest-server"
-mkdir -p "$dir/data"
-save rest-server "$dir" 'WORKDIR /data' 'VOLUME /data' 'EXPOSE 8000' \
-    'CMD ["/usr/bin/rest-server", "--path", "/data"]'
-
-for name in "${components[@]}"; do archive_of "$name"; done
+    for name in "${components[@]}"; do archive_of "$name"; done
     exit 0
 fi
 
@@ -158,5 +147,16 @@ ln -s prometheus-blackbox-exporter "$dir/usr/bin/blackbox_exporter"
 save blackbox-exporter "$dir" 'USER blackbox_exporter' 'EXPOSE 9115' \
     'ENTRYPOINT ["/usr/bin/prometheus-blackbox-exporter"]' \
     'CMD ["--config.file=/etc/blackbox_exporter/config.yml"]'
+
+# rest-server: as restic/rest-server (its Dockerfile: the binary at /usr/bin/rest-server,
+# root, data in /data, port 8000, CMD rather than ENTRYPOINT, so the catalog's command is
+# the whole command line). Debian names the binary restic-rest-server.
+dir="$work/rest-server"
+cp -a "$work/base" "$dir"
+dpkg-deb -x "$(deb restic-rest-server)" "$dir"
+ln -s restic-rest-server "$dir/usr/bin/rest-server"
+mkdir -p "$dir/data"
+save rest-server "$dir" 'WORKDIR /data' 'VOLUME /data' 'EXPOSE 8000' \
+    'CMD ["/usr/bin/rest-server", "--path", "/data"]'
 
 for name in "${components[@]}"; do archive_of "$name"; done
