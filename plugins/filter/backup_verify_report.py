@@ -31,9 +31,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(table), lines of text (a header, then one line per row sorted by host, set and repository),
-    and C(problems), one message per row whose result is not C(ok) (C(<host> <volume> at <repository>:
-    <result>: <detail>)).
+  description:
+    - C(table), lines of text (a header, then one line per row sorted by host, set and repository).
+    - "C(problems), one message per row whose result is not C(ok): C(<host> <volume> at <repository>: <result>: <detail>)."
   type: dict
 """
 

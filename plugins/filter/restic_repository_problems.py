@@ -30,6 +30,7 @@ options:
     description: The variable the list comes from, for the messages.
     type: str
     default: repositories
+positional: field
 author: homelab.stack maintainers
 """
 
