@@ -257,8 +257,8 @@ def _restore_files(config, service, plan, safety):
             try:
                 restic_run(config, step["repository"], args, "restore")
             except (CommandError, restic.ResticError) as error:
-                failure = "volume %s: restoring snapshot %s failed: %s" % (step["volume"],
-                                                                            step["snapshot"]["short_id"], error)
+                failure = "volume %s: restoring snapshot %s failed: %s" % (
+                    step["volume"], step["snapshot"]["short_id"], error)
                 break
             restored.append(_entry(step))
     finally:
@@ -271,4 +271,3 @@ def _restore_files(config, service, plan, safety):
         parts.append(_undo_hint(safety))
         raise RestoreError("; ".join(parts))
     return restored
-
