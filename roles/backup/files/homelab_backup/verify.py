@@ -331,7 +331,7 @@ class DumpShape:
 
     def problem(self):
         """Why the stream is not a whole pg_dumpall script, or None."""
-        if DUMP_HEADER not in self.head[:128]:
+        if DUMP_HEADER not in self.head.splitlines()[:4]:  # a line of its own: the footer starts the same
             return "does not start as a pg_dumpall script"
         if DUMP_FOOTER not in self.tail:
             return "has no %r footer: the dump was cut short" % DUMP_FOOTER.decode()
