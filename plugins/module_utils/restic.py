@@ -77,6 +77,10 @@ BACKUP_METRICS = (
     ("homelab_backup_bytes_added", "gauge", "Bytes the volume's last snapshot added to the repository.",
      "bytes_added"),
     ("homelab_backup_failures_total", "counter", "Failed backup runs of the volume.", "failures_total"),
+    # restic exit 3: a snapshot was made but some files could not be read; neither a
+    # success (last_success stays) nor a failure, so it is counted on its own.
+    ("homelab_backup_partial_total", "counter",
+     "Backup runs of the volume whose snapshot lacks files restic could not read (exit 3).", "partial_total"),
 )
 
 
@@ -293,10 +297,27 @@ def classify(rc, stderr):
     return "failed"
 
 
+def _message_lines(text):
+    """restic's message lines; with --json restic writes its errors to stderr as JSON objects
+    (``{"message_type": "error"|"exit_error", ...}``), whose text is taken out of them."""
+    lines = []
+    for line in (text or "").splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and message.get("message_type") == "exit_error":
+            line = str(message.get("message", ""))
+        elif isinstance(message, dict) and message.get("message_type") == "error":
+            line = str((message.get("error") or {}).get("message", ""))
+        lines += [part.strip() for part in line.splitlines() if part.strip()]
+    return lines
+
+
 def error_detail(stderr, stdout=""):
     """The lines of restic's message worth showing: its Fatal lines and the lines around
-    them, without progress output; at most a few hundred characters."""
-    lines = [line.strip() for line in (stderr or stdout or "").splitlines() if line.strip()]
+    them, without progress output, plain text even from --json; at most a few hundred characters."""
+    lines = _message_lines(stderr or stdout)
     lines = [line[len("Fatal: "):] if line.startswith("Fatal: ") else line for line in lines]
     text = "; ".join(lines)
     return text if len(text) <= 600 else text[:597] + "..."
@@ -381,8 +402,9 @@ def textfile_metrics(service, volumes):
     ``last_success`` (unix seconds of its last good snapshot, carried over from the previous
     file when this run failed; None when there never was one: it is written as 0, so that a
     volume whose first backup failed is stale at once rather than absent and silent),
-    ``interval_seconds``, ``duration_seconds``, ``bytes_added`` and ``failures_total`` (the
-    counter so far, this run's failure included: a file rewritten each run is where it lives).
+    ``interval_seconds``, ``duration_seconds``, ``bytes_added``, ``failures_total`` and
+    ``partial_total`` (the counters so far, this run included: a file rewritten each run is
+    where they live).
 
     Each metric is one family, HELP and TYPE once then a sample per volume, as the format
     demands; the text ends with a line feed, as the format wants of its last line.

@@ -205,6 +205,23 @@ def test_error_for_keeps_the_fatal_lines_and_masks_url_passwords():
     assert error_for(0, "", "cat config") is None
 
 
+def test_error_detail_reads_the_json_messages_of_restic_0_18():
+    # restic 0.18's stderr for `backup --json` whose file could not be read (exit 3), and for
+    # a missing repository behind a rest-server (exit 1): JSON objects, not text.
+    partial = ('{"message_type":"error","error":{"message":"/srv/d/locked: open d/locked: permission denied"},'
+               '"during":"archival","item":"/srv/d/locked"}\n'
+               '{"message_type":"exit_error","code":3,"message":"Warning: at least one source file could not be read"}\n')
+    assert error_detail(partial) == ("/srv/d/locked: open d/locked: permission denied; "
+                                     "Warning: at least one source file could not be read")
+    missing = ('{"message_type":"exit_error","code":1,"message":"Fatal: unable to open config file: unexpected HTTP '
+               'response (401): 401 Unauthorized\\nIs there a repository at the following location?\\n'
+               'rest:https://127.0.0.1:8000/kronos/"}\n')
+    assert error_detail(missing) == ("unable to open config file: unexpected HTTP response (401): 401 Unauthorized; "
+                                     "Is there a repository at the following location?; "
+                                     "rest:https://127.0.0.1:8000/kronos/")
+    assert error_for(1, missing, "backup").kind == "denied"
+
+
 def test_error_detail_is_bounded():
     assert len(error_detail("x" * 5000)) == 600
     assert error_detail("", "only on stdout") == "only on stdout"

@@ -9,10 +9,10 @@ from ansible_collections.homelab.stack.plugins.module_utils.restic import Restic
 from prometheus_tools import prometheus_tool
 
 DATA = {"volume": "wiki-data", "last_success": 1764745200, "interval_seconds": 3600, "duration_seconds": 12.5,
-        "bytes_added": 1048576, "failures_total": 0}
+        "bytes_added": 1048576, "failures_total": 0, "partial_total": 1}
 # A failed run of a volume that never had a good snapshot.
 DB = {"volume": "wiki-db", "last_success": None, "interval_seconds": 86400, "duration_seconds": 3,
-      "bytes_added": 0, "failures_total": 2}
+      "bytes_added": 0, "failures_total": 2, "partial_total": 0}
 
 
 def check_metrics(text):
@@ -44,6 +44,10 @@ homelab_backup_bytes_added{service="wiki",volume="wiki-db"} 0
 # TYPE homelab_backup_failures_total counter
 homelab_backup_failures_total{service="wiki",volume="wiki-data"} 0
 homelab_backup_failures_total{service="wiki",volume="wiki-db"} 2
+# HELP homelab_backup_partial_total Backup runs of the volume whose snapshot lacks files restic could not read (exit 3).
+# TYPE homelab_backup_partial_total counter
+homelab_backup_partial_total{service="wiki",volume="wiki-data"} 1
+homelab_backup_partial_total{service="wiki",volume="wiki-db"} 0
 """
 
 
