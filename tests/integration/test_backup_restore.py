@@ -8,9 +8,6 @@ systemd), and can run a hook on ``stop`` to make the restore fail while the unit
 
 import base64
 import hashlib
-import importlib
-import sys
-import types
 import json
 import os
 import pathlib
@@ -143,33 +140,6 @@ class Lab:
 
     def systemctl_calls(self):
         return self.calls.read_text().splitlines() if self.calls.exists() else []
-
-
-def standin_backup_service(config, service, extra_tags=()):
-    """The runner's backup_service reduced to the contract's snapshot conventions: used only while
-    homelab_backup.run (written on another branch) is not importable here. TO BE REMOVED when
-    run.py is merged: the real one is then imported and used."""
-    for volume in config["services"][service]["volumes"]:
-        args = ["backup", "--json", "--host", config["host"], "--tag", "service:%s" % service,
-                "--tag", "volume:%s" % volume["volume"]]
-        args += [arg for tag in extra_tags for arg in ("--tag", tag)]
-        if volume["dump"]:
-            args += ["--stdin-from-command", "--stdin-filename", "%s.sql" % volume["volume"], "--", *volume["dump_command"]]
-        else:
-            args.append(restore_module._mountpoint(config, volume["volume"]))  # pylint: disable=protected-access
-        for repository in config["repositories"]:
-            verify_module.restic_run(config, repository, args, "backup")
-    return {"service": service}
-
-
-@pytest.fixture(name="runner_run", autouse=True)
-def runner_run_fixture(monkeypatch):
-    """homelab_backup.run as restore imports it: the real module when present, else the stand-in."""
-    try:
-        importlib.import_module("homelab_backup.run")
-    except ImportError:
-        monkeypatch.setitem(sys.modules, "homelab_backup.run",
-                            types.SimpleNamespace(backup_service=standin_backup_service))
 
 
 @pytest.fixture(name="lab")

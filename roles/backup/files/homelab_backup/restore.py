@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import subprocess
 
-from homelab_backup import restic
+from homelab_backup import restic, run
+from homelab_backup.volumes import VolumeError, mountpoint
 from homelab_backup.verify import CommandError, DumpShape, pipe_dump, restic_run, snapshots
 
 LATEST = "latest"
@@ -50,15 +51,18 @@ def restore(config, service, snapshot=LATEST, volume=None, dry_run=False):
                            + (["start %s" % unit] if any(step["kind"] == "files" for step in plan) else []))
         return result
     result["safety_snapshots"] = _safety_snapshots(config, service, plan)
-    result["restored"] = _restore_files(config, service, plan, result["safety_snapshots"])
-    for step in (step for step in plan if step["kind"] == "dump"):
-        try:
-            pipe_dump(config, step["repository"], step["snapshot"]["id"], step["volume"], step["load_command"])
-        except (CommandError, restic.ResticError) as error:
-            raise RestoreError("volume %s: loading the dump of snapshot %s failed: %s; %s"
-                               % (step["volume"], step["snapshot"]["short_id"], error,
-                                  _undo_hint(result["safety_snapshots"]))) from None
-        result["restored"].append(_entry(step))
+    # the service's backup lock (taken by backup_service too, so only after it): no timer's
+    # backup of the volumes while they are being replaced
+    with run.locked(config, service):
+        result["restored"] = _restore_files(config, service, plan, result["safety_snapshots"])
+        for step in (step for step in plan if step["kind"] == "dump"):
+            try:
+                pipe_dump(config, step["repository"], step["snapshot"]["id"], step["volume"], step["load_command"])
+            except (CommandError, restic.ResticError) as error:
+                raise RestoreError("volume %s: loading the dump of snapshot %s failed: %s; %s"
+                                   % (step["volume"], step["snapshot"]["short_id"], error,
+                                      _undo_hint(result["safety_snapshots"]))) from None
+            result["restored"].append(_entry(step))
     result["changed"] = bool(result["restored"])
     return result
 
@@ -164,17 +168,10 @@ def _snapshots(config, repository, service=None, volume=None, this_host=True):
 
 
 def _mountpoint(config, volume):
-    """The volume's mountpoint now, from Podman (a volume re-created since the backup lives elsewhere)."""
-    command = [config.get("podman", "podman"), "volume", "inspect", "--format", "{{.Mountpoint}}", volume]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as error:
-        raise RestoreError("volume %s: cannot run %s: %s" % (volume, command[0], error.strerror)) from None
-    mountpoint = completed.stdout.strip()
-    if completed.returncode != 0 or not mountpoint.startswith("/"):
-        raise RestoreError("volume %s: %s volume inspect found no mountpoint: %s"
-                           % (volume, command[0], completed.stderr.strip() or completed.stdout.strip()))
-    return mountpoint
+        return mountpoint(config, volume)
+    except VolumeError as error:
+        raise RestoreError("volume %s: %s" % (volume, error)) from None
 
 
 def _check_dump(config, step):
@@ -193,29 +190,26 @@ def _check_dump(config, step):
 
 
 def _safety_snapshots(config, service, plan):
-    """Back up the current data tagged pre-restore (the runner's own backup) and return the new
-    safety snapshot of each planned volume, found in the repository it will be restored from.
-    Nothing is stopped or restored unless every one of them exists."""
-    from homelab_backup import run  # pylint: disable=import-outside-toplevel  # the runner imports much more
-
-    def safety(step):
-        return {entry["id"] for entry in _snapshots(config, step["repository"], service, step["volume"])
-                if SAFETY_TAG in (entry.get("tags") or [])}
-
-    before = [safety(step) for step in plan]
+    """Back up the current data tagged pre-restore (the runner's own backup of every volume to
+    every repository) and return the safety snapshot of each planned volume in the repository
+    it will be restored from. Nothing is stopped or restored unless each one is complete."""
     try:
         outcome = run.backup_service(config, service, extra_tags=[SAFETY_TAG])
     except Exception as error:  # pylint: disable=broad-exception-caught  # whatever failed, nothing may change
         raise RestoreError("service %s: the pre-restore safety backup failed (%s); nothing was stopped or restored"
                            % (service, error)) from None
     made = []
-    for step, old in zip(plan, before):
-        new = [entry for entry in _snapshots(config, step["repository"], service, step["volume"])
-               if SAFETY_TAG in (entry.get("tags") or []) and entry["id"] not in old]
-        if not new:
-            raise RestoreError("volume %s: no pre-restore safety snapshot was made in %s (backup: %s); nothing was "
-                               "stopped or restored" % (step["volume"], step["repository"]["name"], outcome))
-        made.append({"volume": step["volume"], "repository": step["repository"]["name"], "snapshot": new[-1]["short_id"]})
+    for step in plan:
+        rows = [row for row in outcome["snapshots"]
+                if row["volume"] == step["volume"] and row["repository"] == step["repository"]["name"]]
+        if outcome.get("error") or not rows or rows[0]["status"] != "ok" or not rows[0]["snapshot"]:
+            why = outcome.get("error") or (rows[0]["message"] if rows else "no backup of it was made")
+            if rows and rows[0]["status"] == "partial":
+                why = "the snapshot lacks files restic could not read: %s" % why
+            raise RestoreError("volume %s: no complete pre-restore safety snapshot in %s (%s); nothing was stopped "
+                               "or restored" % (step["volume"], step["repository"]["name"], why))
+        made.append({"volume": step["volume"], "repository": step["repository"]["name"],
+                     "snapshot": rows[0]["snapshot"][:8]})
     return made
 
 

@@ -8,8 +8,8 @@ loaded into a scratch database when the configuration says how (``verify_load_co
 else checked to be a whole pg_dumpall script: a dump cut short by a failing database is
 the typical silent loss.
 
-This file also holds the small repository helpers restore.py shares (running restic with
-a repository's environment, listing a set's snapshots, streaming a dump into a command).
+This file also holds the repository helpers restore.py shares (running restic on a
+repository, listing a set's snapshots, streaming a dump into a command).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 import time
 
+from homelab_backup import config as configuration
 from homelab_backup import restic
 
 RESULTS = ("ok", "stale", "missing", "failed")
@@ -39,34 +40,14 @@ class CommandError(Exception):
     """A command of the drill failed; the message is worded for the user, without secrets."""
 
 
-def env_file_vars(path):
-    """The ``NAME=value`` lines of a repository's env file (REST or S3 credentials) as a dict.
-
-    Blank lines and ``#`` comments are skipped; a value is taken as written (no quotes
-    removed), as systemd's EnvironmentFile= would not be used for it either.
-    """
-    if not path:
-        return {}
-    found = {}
-    with open(path, encoding="utf-8") as stream:
-        for number, line in enumerate(stream, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, sep, value = line.partition("=")
-            if not sep or not restic.ENV_NAME.fullmatch(name.strip()):
-                raise CommandError("%s line %d: not NAME=value" % (path, number))
-            found[name.strip()] = value
-    return found
-
-
 def restic_process(config, repository, args, **popen):
-    """restic started on ``repository`` (a config.json repository entry) with its environment
-    and CA file: secrets go through the environment, never the command line."""
-    env = dict(os.environ)
-    env.update(restic.restic_environment(repository["url"], password_file=repository["password_file"],
-                                         env=env_file_vars(repository.get("env_file"))))
-    command = restic.restic_command(config.get("restic", "restic"), args, cacert=repository.get("cacert"))
+    """restic started on ``repository`` (a config.json repository entry) with the runner's
+    environment and CA file for it: secrets go through the environment, never the command line."""
+    try:
+        env = configuration.restic_environment(repository)
+    except configuration.ConfigError as error:
+        raise CommandError(str(error)) from None
+    command = configuration.restic_argv(config, repository, args)
     try:
         return subprocess.Popen(command, env=env, **popen)  # pylint: disable=consider-using-with
     except OSError as error:

@@ -1,5 +1,5 @@
 """The backup runner's verify and restore, the parts that need no restic: the shape of a whole
-pg_dumpall script, a repository's env file, and restore's input checks, which must refuse bad
+pg_dumpall script and restore's input checks, which must refuse bad
 input before any command runs (restic, podman and systemctl are binaries that do not exist
 here, so any call would fail differently)."""
 
@@ -34,17 +34,6 @@ def test_a_dump_cut_short_or_not_a_dump_is_named():
     assert shape_of().problem() == "does not start as a pg_dumpall script"
     # the footer begins with the header's words: alone it is no dump
     assert shape_of(FOOT.lstrip()).problem() == "does not start as a pg_dumpall script"
-
-
-def test_the_env_file_gives_names_and_values_as_written(tmp_path):
-    path = tmp_path / "repo.env"
-    path.write_text("# rest-server credentials\n\nRESTIC_REST_USERNAME=kronos\nRESTIC_REST_PASSWORD=a=b c\n")
-    assert verify_module.env_file_vars(str(path)) == {"RESTIC_REST_USERNAME": "kronos",
-                                                      "RESTIC_REST_PASSWORD": "a=b c"}
-    assert verify_module.env_file_vars(None) == {}
-    path.write_text("export RESTIC_REST_USERNAME kronos\n")
-    with pytest.raises(verify_module.CommandError, match="repo.env line 1: not NAME=value"):
-        verify_module.env_file_vars(str(path))
 
 
 CONFIG = {"host": "kronos", "state_dir": "/nonexistent/state", "restic": "/nonexistent/restic",
