@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-import backup_runner  # noqa: F401 pylint: disable=unused-import  # homelab_backup importable
+import backup_runner
 from homelab_backup import restore as restore_module
 from homelab_backup import verify as verify_module
 
@@ -236,6 +236,8 @@ def tree(root):
             found[relative] = ("symlink", os.readlink(path))
         elif path.is_dir():
             found[relative] = ("dir", None)
+        elif path.is_fifo():
+            found[relative] = ("fifo", None)
         else:
             found[relative] = ("file", path.read_bytes())
     return found
@@ -248,6 +250,7 @@ def files_lab(lab):
     (mount / "docs" / "letter.txt").write_text("dear reader\n")
     (mount / "keep.bin").write_bytes(os.urandom(200_000))
     (mount / "link").symlink_to("keep.bin")
+    os.mkfifo(mount / "pipe")
     lab.service("files", [{"volume": volume}])
     return volume, mount
 
@@ -434,6 +437,69 @@ def test_a_cut_short_dump_is_never_loaded(lab):
     assert str(raised.value) == ("volume db-dump: snapshot %s has no '-- PostgreSQL database cluster dump complete' "
                                  "footer: the dump was cut short; not loading it into the database" % snapshot[:8])
     assert not loaded.exists() and lab.snapshots() == snapshots
+
+
+def test_a_failed_safety_backup_stops_the_restore_before_anything_changes(lab):
+    loaded = lab.tmp / "loaded.sql"
+    dump = "--\n-- PostgreSQL database cluster dump\n--\nSELECT 1;\n--\n-- PostgreSQL database cluster dump complete\n--\n"
+    lab.service("db", [{"volume": "db-dump", "dump": "postgres", "dump_command": ["false"],
+                        "load_command": ["sh", "-c", "cat > '%s'" % loaded]}], unit="db.service")
+    lab.backup_dump("db", "db-dump", text=dump)
+    snapshots = lab.snapshots()
+
+    with pytest.raises(restore_module.RestoreError) as raised:
+        restore_module.restore(lab.config, "db")
+
+    assert str(raised.value).startswith("volume db-dump: no complete pre-restore safety snapshot in jove-backup ("), \
+        str(raised.value)
+    assert str(raised.value).endswith("); nothing was stopped or restored")
+    assert not loaded.exists() and lab.snapshots() == snapshots  # a failing dump makes no snapshot (restic 0.17+)
+
+
+def homelab_backup(lab, *args):
+    """The installed entry script, as the role lays it out, on the lab's config.json."""
+    sbin = lab.tmp / "prefix" / "sbin"
+    if not sbin.exists():
+        backup_runner.install(lab.tmp / "prefix")
+    config = lab.tmp / "config.json"
+    config.write_text(json.dumps(lab.config))
+    return subprocess.run([str(sbin / "homelab-backup"), *args], env=dict(os.environ, HOMELAB_BACKUP_CONFIG=str(config)),
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_the_restore_command_prints_its_result_or_one_line_why_not(lab):
+    volume, mount = files_lab(lab)
+    snapshot = lab.backup_files("files", volume)
+    (mount / "added.txt").write_text("after")
+
+    dry = homelab_backup(lab, "restore", "files", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["restored"][0]["snapshot"] == snapshot[:8] and (mount / "added.txt").exists()
+    refused = homelab_backup(lab, "restore", "files", "--snapshot", "0123abcd")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == "homelab-backup restore: snapshot 0123abcd: no such snapshot in jove-backup\n"
+    done = homelab_backup(lab, "restore", "files", "--volume", volume)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changed"] is True and not (mount / "added.txt").exists()
+    assert "Traceback" not in dry.stderr + refused.stderr + done.stderr
+    assert PASSWORD not in dry.stdout + done.stdout + refused.stderr and REST_SECRET not in done.stdout
+
+
+def test_the_verify_command_prints_the_rows_and_fails_unless_all_are_ok(lab):
+    volume, _mount = files_lab(lab)
+    never, _never_mount = lab.volume("never-backed-up")
+    lab.service("other", [{"volume": never}])
+    lab.backup_files("files", volume)
+
+    good = homelab_backup(lab, "verify", "files", "--read-data-subset", "1/1")
+    assert good.returncode == 0, good.stderr
+    assert [row["result"] for row in json.loads(good.stdout)] == ["ok"]
+    missing = homelab_backup(lab, "verify")
+    assert missing.returncode == 1
+    assert [(row["volume"], row["result"]) for row in json.loads(missing.stdout)] == [(volume, "ok"),
+                                                                                     (never, "missing")]
+    bad = homelab_backup(lab, "verify", "--read-data-subset", "all of it")
+    assert bad.returncode == 1 and bad.stderr.startswith("homelab-backup verify: read_data_subset: 'all of it' is not")
 
 
 # --- verify ------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ RESULTS = ("ok", "stale", "missing", "failed")
 DUMP_HEADER = b"-- PostgreSQL database cluster dump"
 DUMP_FOOTER = b"-- PostgreSQL database cluster dump complete"
 CHUNK = 1 << 16
+# restic's node types (`ls --json`'s "type") as the file system shows them after a restore
+NODE_TYPES = ((stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "symlink"), (stat.S_ISFIFO, "fifo"),
+              (stat.S_ISCHR, "chardev"), (stat.S_ISBLK, "dev"), (stat.S_ISSOCK, "socket"))
 
 
 class CommandError(Exception):
@@ -221,8 +224,7 @@ def _restored(target):
         for entry in dirs + files:
             path = os.path.join(top, entry)
             info = os.lstat(path)
-            kind = "dir" if stat.S_ISDIR(info.st_mode) else "symlink" if stat.S_ISLNK(info.st_mode) else \
-                "file" if stat.S_ISREG(info.st_mode) else "other"
+            kind = next((name for test, name in NODE_TYPES if test(info.st_mode)), "other")
             found["/" + os.path.relpath(path, target)] = (kind, info.st_size if kind == "file" else None)
     return found
 
