@@ -4,14 +4,12 @@ Everything the restore needs is validated before anything changes (the service, 
 volumes, the snapshot and whose it is, the volumes' mountpoints, a dump's completeness):
 a typo must never stop a service. Then nothing is lost even when the wrong snapshot is
 chosen: the current data is first backed up as a `pre-restore` snapshot (restoring that
-one by its id undoes the restore), and only once that snapshot is seen in the repository
-is the unit stopped. A file volume is restored with `--delete`, so files added since the
+one by its id undoes the restore), and only once the runner reports that snapshot complete
+in the repository the restore reads is the unit stopped. A file volume is restored with `--delete`, so files added since the
 snapshot go too and the volume is the snapshot; a database dump is loaded into the
 running database through the volume's load command. The unit is started again whatever
 happened. Waiting until the service is healthy is the playbook's job.
 """
-
-from __future__ import annotations
 
 import re
 import subprocess
@@ -59,8 +57,9 @@ def restore(config, service, snapshot=LATEST, volume=None, dry_run=False):
             try:
                 pipe_dump(config, step["repository"], step["snapshot"]["id"], step["volume"], step["load_command"])
             except (CommandError, restic.ResticError) as error:
-                raise RestoreError("volume %s: loading the dump of snapshot %s failed: %s; %s"
-                                   % (step["volume"], step["snapshot"]["short_id"], error,
+                done = "".join("; restored before that: %s" % entry["volume"] for entry in result["restored"])
+                raise RestoreError("volume %s: loading the dump of snapshot %s failed: %s%s; %s"
+                                   % (step["volume"], step["snapshot"]["short_id"], error, done,
                                       _undo_hint(result["safety_snapshots"]))) from None
             result["restored"].append(_entry(step))
     result["changed"] = bool(result["restored"])

@@ -12,8 +12,6 @@ This file also holds the repository helpers restore.py shares (running restic on
 repository, listing a set's snapshots, streaming a dump into a command).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os
