@@ -496,8 +496,8 @@ def test_the_verify_command_prints_the_rows_and_fails_unless_all_are_ok(lab):
     assert [row["result"] for row in json.loads(good.stdout)] == ["ok"]
     missing = homelab_backup(lab, "verify")
     assert missing.returncode == 1
-    assert [(row["volume"], row["result"]) for row in json.loads(missing.stdout)] == [(volume, "ok"),
-                                                                                     (never, "missing")]
+    results = [(row["volume"], row["result"]) for row in json.loads(missing.stdout)]
+    assert results == [(volume, "ok"), (never, "missing")]
     bad = homelab_backup(lab, "verify", "--read-data-subset", "all of it")
     assert bad.returncode == 1 and bad.stderr.startswith("homelab-backup verify: read_data_subset: 'all of it' is not")
 
