@@ -8,9 +8,12 @@ set -euo pipefail
 # ansible-test sanity, which checks the shell scripts with it; Debian's archive keys check
 # the Debian 13 packages the lab images are made of, on Ubuntu too; the Prometheus tools are
 # the real promtool, amtool and daemons that the monitoring tests run on loopback; restic for
-# the restic_repository module's tests, which run the real one)
+# the restic_repository module's tests, which run the real one; for the backup runner's tests
+# PostgreSQL's server (a real cluster dumped with pg_dumpall) and apache2-utils' htpasswd,
+# which makes the bcrypt entries rest-server reads)
 packages=(podman netavark aardvark-dns iptables runc debootstrap debian-archive-keyring busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck
-          prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter restic)
+          prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter restic
+          postgresql apache2-utils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
