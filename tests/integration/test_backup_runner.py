@@ -16,6 +16,7 @@ role installs it, with everything real on this machine:
 A missing tool fails the test naming the package that brings it.
 """
 
+import fcntl
 import json
 import os
 import pathlib
@@ -227,7 +228,7 @@ def test_a_wrong_password_is_a_clear_failure_that_keeps_the_last_success(host):
     result = host.backup("run", "files")
     assert result.returncode == 1
     assert result.stderr == ("%s -> jove-backup: FAILED: restic backup: wrong password or no key found (exit 12): "
-                              "the password file does not open this repository\n" % host.volume)
+                             "the password file does not open this repository\n" % host.volume)
     samples = host.metrics()
     assert samples[("homelab_backup_failures_total", host.volume)] == 1
     assert samples[("homelab_backup_last_success_timestamp_seconds", host.volume)] == last_success
@@ -286,6 +287,28 @@ def test_a_unit_that_does_not_stop_is_not_backed_up_but_started_again(host):
     assert record.read_text().splitlines() == ["stop files.service", "start files.service"]
     assert host.snapshots() == []
     assert host.metrics()[("homelab_backup_failures_total", host.volume)] == 1
+
+
+def test_a_second_run_of_a_service_waits_for_the_first(host):
+    """The runner blocks on <state_dir>/files.lock while another process holds it: the kernel
+    lists it as a waiter of that lock in /proc/locks ("->" lines); no snapshot is made until
+    the lock is released."""
+    lock_path = pathlib.Path(host.config["state_dir"]) / "files.lock"
+    lock_path.parent.mkdir()
+    with open(lock_path, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        inode = ":%d " % os.fstat(lock.fileno()).st_ino
+        runner = subprocess.Popen([str(host.sbin / "homelab-backup"), "run", "files"], env=host.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not any("->" in line and inode in line for line in pathlib.Path("/proc/locks").read_text().splitlines()):
+            assert runner.poll() is None, "the runner ended while the lock was held: %s" % runner.stderr.read()
+            assert time.monotonic() < deadline, "the runner never waited for the lock"
+            time.sleep(0.1)
+        assert host.snapshots() == []
+    stdout, stderr = runner.communicate(timeout=600)
+    assert runner.returncode == 0, stderr
+    assert len(host.snapshots()) == 1 and "snapshot" in stdout
 
 
 def test_an_unknown_service_is_named_and_nothing_runs(host):

@@ -11,6 +11,7 @@ The configuration is /etc/homelab/backup/config.json, or the file HOMELAB_BACKUP
 """
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -80,17 +81,26 @@ def _snapshots(config, options):
     return 0
 
 
+def _part(name):
+    """verify and restore, separate modules of the package, imported when asked for: the
+    other subcommands work without them."""
+    try:
+        return importlib.import_module("homelab_backup." + name)
+    except ModuleNotFoundError as error:
+        if error.name != "homelab_backup." + name:
+            raise
+        raise configuration.ConfigError("homelab_backup.%s is not installed" % name) from None
+
+
 def _verify(config, options):
-    # verify and restore are separate modules of the package; imported here so that the
-    # other subcommands work without them.
-    from homelab_backup import verify  # pylint: disable=import-outside-toplevel
+    verify = _part("verify")
     rows = verify.verify(config, services=options.services or None, read_data_subset=options.read_data_subset)
     print(json.dumps(rows, indent=2))
     return 0 if all(row["result"] == "ok" for row in rows) else 1
 
 
 def _restore(config, options):
-    from homelab_backup import restore  # pylint: disable=import-outside-toplevel
+    restore = _part("restore")
     try:
         result = restore.restore(config, options.service, snapshot=options.snapshot, volume=options.volume,
                                  dry_run=options.dry_run)

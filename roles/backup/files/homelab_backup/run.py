@@ -108,8 +108,8 @@ def run(config, service, extra_tags=()):
         if row["status"] == "failed":
             print("%s: FAILED: %s" % (where, row["message"]), file=sys.stderr)
             continue
-        line = "%s: snapshot %s, %s added, %.1f s" % (where, row["snapshot"][:8], human_size(row["bytes_added"]),
-                                                     row["duration_seconds"])
+        line = "%s: snapshot %s, %s added, %.1f s" % (
+            where, row["snapshot"][:8], human_size(row["bytes_added"]), row["duration_seconds"])
         if row["status"] == "partial":
             line += " (INCOMPLETE: %s)" % row["message"]
         print(line, file=sys.stderr if row["status"] == "partial" else sys.stdout)

@@ -63,3 +63,12 @@ def test_the_wrapper_reads_only_its_leading_repo_option():
 def test_a_snapshots_volume_is_its_volume_tag():
     assert snapshots.volume_of(["service:files", "volume:files-data", "pre-restore"]) == "files-data"
     assert snapshots.volume_of(["other"]) is None and snapshots.volume_of(None) is None
+
+
+def test_a_config_that_cannot_be_read_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOMELAB_BACKUP_CONFIG", str(tmp_path / "config.json"))
+    assert cli.main(["run", "files"]) == 1
+    assert capsys.readouterr().err == "homelab-backup run: %s: cannot be read: No such file or directory\n" % (
+        tmp_path / "config.json")
+    assert cli.main(["restic", "--repo", "x", "snapshots"]) == 1
+    assert capsys.readouterr().err.startswith("homelab-restic: %s: cannot be read" % (tmp_path / "config.json"))
