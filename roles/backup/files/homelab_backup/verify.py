@@ -25,8 +25,6 @@ import time
 from homelab_backup import config as configuration
 from homelab_backup import restic
 
-RESULTS = ("ok", "stale", "missing", "failed")
-
 # pg_dumpall's first and last comment lines (PostgreSQL 9.x to 17): a script without its
 # footer was cut off, whatever the reason.
 DUMP_HEADER = b"-- PostgreSQL database cluster dump"
