@@ -73,11 +73,13 @@ EXAMPLES = r"""
 #       unit: files.service
 #       volumes:
 #         - {volume: files-data, schedule: daily, interval_seconds: 86400, keep: {daily: 30}, pause: false,
-#            dump: null, dump_command: null, load_command: null}
+#            dump: null, dump_command: null, load_command: null, verify_load_command: null}
 # and a database db (env POSTGRES_USER: app) with backup: {schedule: hourly, dump: postgres}:
 #         - {volume: db-data, schedule: hourly, ..., dump: postgres,
 #            dump_command: [podman, exec, db, pg_dumpall, --clean, --if-exists, -U, app],
-#            load_command: [podman, exec, -i, db, psql, -X, -q, -U, app, -d, postgres]}
+#            load_command: [podman, exec, -i, db, psql, -X, -q, -U, app, -d, postgres],
+#            verify_load_command: [podman, run, --rm, -i, --network, none, --user, postgres, --entrypoint, sh,
+#                                  <db's image>, -c, <a scratch cluster: initdb, start, load stdin, query>]}
 """
 
 RETURN = r"""
@@ -109,9 +111,12 @@ _value:
         volumes:
           description:
             - Its volumes to back up, by volume, each C({volume, schedule, interval_seconds, keep, pause, dump,
-              dump_command, load_command}); the first six as in P(homelab.stack.backup_sets#filter).
+              dump_command, load_command, verify_load_command}); the first six as in P(homelab.stack.backup_sets#filter).
             - C(dump_command) and C(load_command) are argv lists for a C(dump) volume (the dump on stdout, a dump
               loaded from stdin), else null.
+            - C(verify_load_command) loads a dump from stdin into a throw-away database of the service's own image
+              (no network, gone afterwards) and queries it, for the restore drill (C(homelab.stack.backup_verify));
+              null without a dump.
           type: list
           elements: dict
 """

@@ -41,9 +41,21 @@ SERVER = "backup_server"
 # default superuser).
 POSTGRES_USER = "postgres"
 
+# The drill's scratch database: a throw-away cluster in the database's own image (the same
+# PostgreSQL release, so the dump loads as it would in a restore), without network, on a
+# socket in its temporary data directory, the dump loaded from stdin and then queried.
+# It fails when the cluster cannot start, or the databases cannot be listed after the load.
+SCRATCH_POSTGRES = (
+    'set -e; export PGDATA="$(mktemp -d)"; initdb -A trust -U postgres >/dev/null;'
+    ' pg_ctl -w -l "$PGDATA/log" -o "-c listen_addresses= -k $PGDATA" start >/dev/null;'
+    ' psql -X -q -h "$PGDATA" -U postgres -d postgres >/dev/null 2>&1;'
+    ' psql -X -At -h "$PGDATA" -U postgres -d postgres -c "select count(*) from pg_database";'
+    ' pg_ctl -w -m immediate stop >/dev/null')
 
-def _postgres(container: str, env: Mapping) -> tuple:
-    """``pg_dumpall`` and ``psql`` in the database's container, as its superuser.
+
+def _postgres(container: str, env: Mapping, image: str) -> tuple:
+    """``pg_dumpall`` and ``psql`` in the database's container, as its superuser, and the
+    drill's load into a scratch cluster of its image (:data:`SCRATCH_POSTGRES`).
 
     Why these flags: the whole cluster (every database and role), with ``--clean
     --if-exists`` so that loading it into the running database (a restore goes into the
@@ -56,7 +68,9 @@ def _postgres(container: str, env: Mapping) -> tuple:
     """
     user = env.get("POSTGRES_USER") or POSTGRES_USER
     return (["podman", "exec", container, "pg_dumpall", "--clean", "--if-exists", "-U", user],
-            ["podman", "exec", "-i", container, "psql", "-X", "-q", "-U", user, "-d", "postgres"])
+            ["podman", "exec", "-i", container, "psql", "-X", "-q", "-U", user, "-d", "postgres"],
+            ["podman", "run", "--rm", "-i", "--network", "none", "--user", "postgres", "--entrypoint", "sh", image,
+             "-c", SCRATCH_POSTGRES])
 
 
 # The commands of each kind of backup.DUMPS, written once here: the runner only runs them.
@@ -64,11 +78,12 @@ DUMPS = {"postgres": _postgres}
 
 
 def dump_commands(dump: str | None, service: dict) -> tuple:
-    """``(dump_command, load_command)`` of a volume: argv lists for a ``dump`` in the
-    service's container (named after the service), or ``(None, None)``."""
+    """``(dump_command, load_command, verify_load_command)`` of a volume: argv lists for a
+    ``dump`` in the service's container (named after the service) and for the drill's
+    scratch database of its image, or ``(None, None, None)``."""
     if dump is None:
-        return None, None
-    return DUMPS[dump](service["name"], service["env"])
+        return None, None, None
+    return DUMPS[dump](service["name"], service["env"], service["image"])
 
 
 def _sites(sites: object, filter_name: str) -> dict:
@@ -106,11 +121,11 @@ def _rest_servers(services: list) -> list:
 
 def _volume(item: dict, service: dict) -> dict:
     """A backup set as the runner's volume entry."""
-    dump_command, load_command = dump_commands(item["dump"], service)
+    dump_command, load_command, verify_load_command = dump_commands(item["dump"], service)
     keep = item["keep"]
     return {"volume": item["volume"], "schedule": item["schedule"], "interval_seconds": item["interval_seconds"],
             "keep": dict(keep) if isinstance(keep, Mapping) else keep, "pause": item["pause"], "dump": item["dump"],
-            "dump_command": dump_command, "load_command": load_command}
+            "dump_command": dump_command, "load_command": load_command, "verify_load_command": verify_load_command}
 
 
 def backup_client(catalog: object, host: object, sites: object, addresses: object) -> dict:

@@ -182,12 +182,15 @@ def _volume(entry, where):
         raise ConfigError("%s.pause: must be true or false" % where)
     dump = entry.get("dump")
     if dump is None:
-        for field in ("dump_command", "load_command"):
+        for field in ("dump_command", "load_command", "verify_load_command"):
             if entry.get(field) is not None:
                 raise ConfigError("%s.%s: only a volume with a dump has one" % (where, field))
     elif dump in DUMPS:
         for field in ("dump_command", "load_command"):
             _argv(entry.get(field), "%s.%s" % (where, field))
+        # Optional: without it the drill checks the dump's shape only.
+        if entry.get("verify_load_command") is not None:
+            _argv(entry["verify_load_command"], "%s.verify_load_command" % where)
     else:
         raise ConfigError("%s.dump: %r is not one of %s (or null)" % (where, dump, ", ".join(DUMPS)))
 

@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.filter import backup_client as backup_client_plugin
 from ansible_collections.homelab.stack.plugins.filter import backup_server as backup_server_plugin
 from ansible_collections.homelab.stack.plugins.filter import validate_catalog as validate_catalog_plugin
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.backup_view import SCRATCH_POSTGRES
 
 validate_catalog = validate_catalog_plugin.FilterModule().filters()["validate_catalog"]
 backup_client = backup_client_plugin.FilterModule().filters()["backup_client"]
@@ -36,9 +37,11 @@ def catalog(*services):
     return validate_catalog(list(services), HOSTS)
 
 
-def volume(name, schedule, interval, keep, pause=False, dump=None, dump_command=None, load_command=None):
+def volume(name, schedule, interval, keep, pause=False, dump=None, dump_command=None, load_command=None,
+           verify_load_command=None):
     return {"volume": name, "schedule": schedule, "interval_seconds": interval, "keep": keep, "pause": pause,
-            "dump": dump, "dump_command": dump_command, "load_command": load_command}
+            "dump": dump, "dump_command": dump_command, "load_command": load_command,
+            "verify_load_command": verify_load_command}
 
 
 FILES_DATA = volume("files-data", "daily", 86400, {"daily": 30})
@@ -94,7 +97,9 @@ def test_a_database_dump_gets_its_dump_and_load_commands_as_the_services_user():
         "db": {"unit": "db.service", "volumes": [volume(
             "db-data", "hourly", 3600, {"hourly": 72}, dump="postgres",
             dump_command=["podman", "exec", "db", "pg_dumpall", "--clean", "--if-exists", "-U", "paperless"],
-            load_command=["podman", "exec", "-i", "db", "psql", "-X", "-q", "-U", "paperless", "-d", "postgres"])]}}
+            load_command=["podman", "exec", "-i", "db", "psql", "-X", "-q", "-U", "paperless", "-d", "postgres"],
+            verify_load_command=["podman", "run", "--rm", "-i", "--network", "none", "--user", "postgres",
+                                 "--entrypoint", "sh", DB["image"], "-c", SCRATCH_POSTGRES])]}}
     # Without POSTGRES_USER the image's default superuser.
     [entry] = backup_client(catalog(BACKUP_A, DB), "kronos", SITES, ADDRESSES)["services"]["db"]["volumes"]
     assert entry["dump_command"][-2:] == ["-U", "postgres"]
