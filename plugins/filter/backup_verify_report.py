@@ -59,8 +59,8 @@ def backup_verify_report(rows):
         table = [COLUMNS % ("host", "set", "repository", "age", "result")]
         table += [COLUMNS % (row["host"], row["volume"], row["repository"], age(row.get("age_seconds")), row["result"])
                   for row in rows]
-        problems = ["%s %s at %s: %s%s" % (row["host"], row["volume"], row["repository"], row["result"],
-                                          ": " + row["detail"] if row.get("detail") else "")
+        problems = ["%s %s at %s: %s" % (row["host"], row["volume"], row["repository"], row["result"])
+                    + (": " + row["detail"] if row.get("detail") else "")
                     for row in rows if row["result"] != "ok"]
     except KeyError as missing:
         raise AnsibleFilterError("backup_verify_report: a row has no %s" % missing) from None
