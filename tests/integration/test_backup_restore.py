@@ -1,25 +1,20 @@
 """The host runner's restore drill (homelab_backup.verify) and restore (homelab_backup.restore)
 against real components: Debian 13's restic 0.18 and rest-server 0.13 (TLS, append-only,
 private repositories, as the homelab serves them) on loopback, real Podman volumes, real
-PostgreSQL 15 clusters (Debian's server binaries, run as ``nobody``: initdb refuses root).
+PostgreSQL 15 clusters (Debian's server binaries, run as ``postgres``: initdb refuses root).
 Only systemctl is a stand-in: a script that records its arguments (the controller has no
 systemd), and can run a hook on ``stop`` to make the restore fail while the unit is stopped.
 """
 
-import base64
-import hashlib
 import json
 import os
 import pathlib
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
-import uuid
 
 import pytest
 
+import backup_lab
 import backup_runner
 from homelab_backup import restore as restore_module
 from homelab_backup import verify as verify_module
@@ -27,48 +22,18 @@ from homelab_backup import verify as verify_module
 HOST = "kronos"
 PASSWORD = "repo-password-3c9e1"
 REST_SECRET = "rest-secret-71ab4"
-PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
-PG_HINT = "PostgreSQL 15's server binaries are missing: apt-get install postgresql-15 (Debian 12)"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(ready, what, process):
-    deadline = time.monotonic() + 60
-    while not ready():
-        assert process.poll() is None, "%s exited (rc %s)" % (what, process.returncode)
-        assert time.monotonic() < deadline, "%s was not ready within 60 s" % what
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module", name="tls")
-def tls_fixture(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1: the rest-server's, and restic's --cacert."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("openssl is not installed: apt-get install openssl")
-    directory = tmp_path_factory.mktemp("tls")
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(directory / "tls.key"), "-out", str(directory / "tls.crt"), "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return directory
 
 
 class Lab:
     """A rest-server repository for host kronos, its runner config.json, Podman volumes and a
     recording systemctl; ``restic()`` runs restic on the repository as the host would."""
 
-    def __init__(self, tmp_path, trixie, tls, port):
+    def __init__(self, tmp_path, trixie, url, cacert):
         self.tmp = tmp_path
         self.restic_path = str(trixie / "restic")
         self.served = tmp_path / "served"
         self.repo_dir = self.served / HOST
-        self.volumes = []
+        self.volumes = backup_lab.Volumes()
         etc = tmp_path / "etc"
         etc.mkdir()
         (etc / "repo.password").write_text(PASSWORD + "\n")
@@ -78,9 +43,9 @@ class Lab:
         self.systemctl.write_text('#!/bin/sh\necho "$*" >> %s\nif [ "$1" = stop ] && [ -x %s ]; then %s; fi\n'
                                   % (self.calls, tmp_path / "on-stop", tmp_path / "on-stop"))
         self.systemctl.chmod(0o755)
-        self.repository = {"name": "jove-backup", "url": "rest:https://127.0.0.1:%d/%s/" % (port, HOST),
+        self.repository = {"name": "jove-backup", "url": url,
                            "password_file": str(etc / "repo.password"), "env_file": str(etc / "repo.env"),
-                           "cacert": str(tls / "tls.crt")}
+                           "cacert": cacert}
         self.config = {"host": HOST, "textfile_dir": str(tmp_path / "textfile"), "state_dir": str(tmp_path / "state"),
                        "restic": self.restic_path, "podman": "podman", "systemctl": str(self.systemctl),
                        "repositories": [self.repository], "services": {}, "server": None}
@@ -100,17 +65,10 @@ class Lab:
 
     def volume(self, name):
         """A real Podman volume (removed after the test); its mountpoint."""
-        if shutil.which("podman") is None:
-            pytest.fail("podman is not installed: run tests/lab/setup-controller.sh (apt-get install podman runc)")
-        volume = "restore-test-%s-%s" % (uuid.uuid4().hex[:8], name)
-        subprocess.run(["podman", "volume", "create", volume], check=True, capture_output=True, timeout=120)
-        self.volumes.append(volume)
-        return volume, pathlib.Path(self.mountpoint(volume))
+        return self.volumes.make(name)
 
-    @staticmethod
-    def mountpoint(volume):
-        return subprocess.run(["podman", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], check=True,
-                              capture_output=True, text=True, timeout=60).stdout.strip()
+    def mountpoint(self, volume):
+        return self.volumes.mountpoint(volume)
 
     def service(self, name, volumes, unit=None):
         """Declare a service in config.json; ``volumes`` are config.json volume entries (defaults filled)."""
@@ -145,75 +103,15 @@ class Lab:
 
 
 @pytest.fixture(name="lab")
-def lab_fixture(tmp_path, trixie, tls, monkeypatch):
+def lab_fixture(tmp_path, trixie, monkeypatch):
     monkeypatch.setenv("RESTIC_CACHE_DIR", str(tmp_path / "cache"))
-    port = free_port()
-    served = tmp_path / "served"
-    served.mkdir()
-    digest = base64.b64encode(hashlib.sha1(REST_SECRET.encode()).digest()).decode()  # noqa: S324 - htpasswd's format
-    (tmp_path / "htpasswd").write_text("%s:{SHA}%s\n" % (HOST, digest))
-    server = subprocess.Popen([str(trixie / "restic-rest-server"), "--listen", "127.0.0.1:%d" % port, "--path",
-                               str(served), "--append-only", "--private-repos", "--htpasswd-file",
-                               str(tmp_path / "htpasswd"), "--tls", "--tls-cert", str(tls / "tls.crt"), "--tls-key",
-                               str(tls / "tls.key")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lab = Lab(tmp_path, trixie, tls, port)
-    try:
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        wait_until(listening, "restic-rest-server", server)
-        lab.restic("init")
-        yield lab
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        for volume in lab.volumes:
-            subprocess.run(["podman", "volume", "rm", "--force", volume], capture_output=True, timeout=120, check=False)
-
-
-class Cluster:
-    """A real PostgreSQL 15 cluster on a unix socket in its own directory, run as nobody."""
-
-    def __init__(self):
-        for tool in ("initdb", "postgres", "psql", "pg_dumpall"):
-            if not (PG_BIN / tool).exists():
-                pytest.fail(PG_HINT)
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="h3pg-"))  # not under pytest's root-only tmp: nobody reads it
-        self.dir.chmod(0o755)
-        shutil.chown(self.dir, "nobody")
-        self.port = free_port()
-        subprocess.run(["runuser", "-u", "nobody", "--", str(PG_BIN / "initdb"), "-D", str(self.dir / "data"), "-U",
-                        "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
-                       check=True, capture_output=True, timeout=300)
-        self.server = subprocess.Popen(["runuser", "-u", "nobody", "--", str(PG_BIN / "postgres"), "-D",
-                                        str(self.dir / "data"), "-k", str(self.dir), "-p", str(self.port), "-c",
-                                        "listen_addresses="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.psql("select 1", ok=False).returncode == 0, "postgres", self.server)
-
-    def connection(self):
-        return ["-h", str(self.dir), "-p", str(self.port), "-U", "postgres"]
-
-    def dump_command(self):
-        return [str(PG_BIN / "pg_dumpall"), *self.connection(), "--clean", "--if-exists"]
-
-    def load_command(self, stop_on_error=False):
-        return [str(PG_BIN / "psql"), "-X", "-q"] + (["-v", "ON_ERROR_STOP=1"] if stop_on_error else []) + [
-            *self.connection(), "-d", "postgres"]
-
-    def psql(self, sql, database="postgres", ok=True):
-        completed = subprocess.run([str(PG_BIN / "psql"), "-X", "-tA", "-v", "ON_ERROR_STOP=1", *self.connection(),
-                                    "-d", database, "-c", sql], capture_output=True, text=True, timeout=60,
-                                   check=False)
-        assert completed.returncode == 0 or not ok, completed.stderr
-        return completed
-
-    def close(self):
-        self.server.terminate()
-        self.server.wait(timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    with backup_lab.rest_server(tmp_path, trixie, HOST, REST_SECRET) as (url, cacert):
+        lab = Lab(tmp_path, trixie, url, cacert)
+        try:
+            lab.restic("init")
+            yield lab
+        finally:
+            lab.volumes.remove()
 
 
 @pytest.fixture(name="cluster")
@@ -222,7 +120,7 @@ def cluster_factory():
     made = []
 
     def make():
-        made.append(Cluster())
+        made.append(backup_lab.Cluster())
         return made[-1]
     yield make
     for cluster in made:
@@ -543,7 +441,7 @@ def test_verify_loads_a_dump_into_a_scratch_database(lab, cluster):
     [row] = verify_module.verify(lab.config)
 
     assert row["result"] == "ok", row
-    assert row["detail"].endswith("loaded by %s" % (PG_BIN / "psql"))
+    assert row["detail"].endswith("loaded by %s" % scratch.psql_path)
     assert scratch.psql("select x from t", database="app").stdout.strip() == "42"
 
 

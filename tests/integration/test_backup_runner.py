@@ -20,16 +20,14 @@ import fcntl
 import json
 import os
 import pathlib
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
-import uuid
 
 import pytest
 
+import backup_lab
 import backup_runner
+from backup_lab import tool
 from loopback import free_port
 from prometheus_tools import prometheus_tool
 
@@ -37,71 +35,21 @@ PASSWORD = "repo-password-5e1f9a"
 WRONG = "not-the-password-0b7c"
 REST_PASSWORD = "rest-password-c4d2e8"
 SECRETS = (PASSWORD, WRONG, REST_PASSWORD)
-POSTGRES_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
-
-
-def tool(name, package):
-    path = shutil.which(name) or (str(POSTGRES_BIN / name) if (POSTGRES_BIN / name).exists() else None)
-    if path is None:
-        pytest.fail("%s is missing: install the Debian package %s (tests/lab/setup-controller.sh does, as root; or: "
-                    "apt-get install --no-install-recommends %s)" % (name, package, package))
-    return path
-
-
-def wait_for_port(process, port, what):
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, "%s exited (rc %s)" % (what, process.returncode)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "%s did not listen on port %d" % (what, port)
-            time.sleep(0.1)
 
 
 @pytest.fixture(name="rest_server")
 def rest_server_fixture(tmp_path, trixie):
     """A rest-server as the homelab runs it; yields (its URL, the CA file restic must trust)."""
-    htpasswd, openssl = tool("htpasswd", "apache2-utils"), tool("openssl", "openssl")
-    served, tls = tmp_path / "served", tmp_path / "tls"
-    served.mkdir()
-    tls.mkdir()
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(tls / "tls.key"), "-out", str(tls / "tls.crt"), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, check=True, timeout=60)
-    subprocess.run([htpasswd, "-B", "-i", "-c", str(tls / "htpasswd"), "kronos"], input=REST_PASSWORD, text=True,
-                   capture_output=True, check=True, timeout=60)
-    port = free_port()
-    server = subprocess.Popen([str(trixie / "restic-rest-server"), "--listen", "127.0.0.1:%d" % port, "--path",
-                               str(served), "--append-only", "--private-repos", "--htpasswd-file", str(tls / "htpasswd"),
-                               "--tls", "--tls-cert", str(tls / "tls.crt"), "--tls-key", str(tls / "tls.key")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(server, port, "restic-rest-server")
-        yield "rest:https://127.0.0.1:%d/kronos/" % port, str(tls / "tls.crt")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with backup_lab.rest_server(tmp_path, trixie, "kronos", REST_PASSWORD) as served:
+        yield served
 
 
 @pytest.fixture(name="volumes")
 def volumes_fixture():
     """make(suffix) -> (name, mountpoint) of a new real Podman volume; all removed afterwards."""
-    podman = tool("podman", "podman")
-    made = []
-
-    def make(suffix):
-        name = "hb-test-%s-%s" % (uuid.uuid4().hex[:8], suffix)
-        subprocess.run([podman, "volume", "create", name], capture_output=True, check=True, timeout=120)
-        made.append(name)
-        inspect = subprocess.run([podman, "volume", "inspect", "--format", "{{.Mountpoint}}", name], capture_output=True,
-                                 text=True, check=True, timeout=120)
-        return name, pathlib.Path(inspect.stdout.strip())
-
-    yield make
-    for name in made:
-        subprocess.run([podman, "volume", "rm", "--force", name], capture_output=True, check=False, timeout=120)
+    volumes = backup_lab.Volumes()
+    yield volumes.make
+    volumes.remove()
 
 
 class Host:
@@ -345,32 +293,15 @@ def test_snapshots_lists_the_services_snapshots_per_repository(host):
 
 @pytest.fixture(name="postgres", scope="module")
 def postgres_fixture():
-    """A PostgreSQL 15 cluster on a Unix socket; yields (socket directory, port). initdb refuses
-    root, so the cluster belongs to the postgres user, in a directory of its own outside
-    pytest's root-only tmp tree."""
-    initdb, postgres = tool("initdb", "postgresql"), tool("postgres", "postgresql")
-    runuser = tool("runuser", "util-linux")
-    directory = pathlib.Path(tempfile.mkdtemp(prefix="homelab-backup-pg-"))
-    shutil.chown(directory, "postgres", "postgres")
-    data, port = directory / "data", free_port()
-    subprocess.run([runuser, "-u", "postgres", "--", initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
-                   capture_output=True, check=True, timeout=300)
-    server = subprocess.Popen([runuser, "-u", "postgres", "--", postgres, "-D", str(data), "-k", str(directory),
-                               "-c", "listen_addresses=127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A PostgreSQL 15 cluster with a database wiki to dump; yields (socket directory, port)."""
+    cluster = backup_lab.Cluster()
     try:
-        wait_for_port(server, port, "postgres")
-        psql = [tool("psql", "postgresql-client"), "-h", str(directory), "-p", str(port), "-U", "postgres", "-X", "-q",
-                "-v", "ON_ERROR_STOP=1"]
-        subprocess.run(psql + ["-c", "CREATE DATABASE wiki"], check=True, capture_output=True, timeout=60)
-        subprocess.run(psql + ["-d", "wiki", "-c", "CREATE TABLE pages (title text); "
-                               "INSERT INTO pages VALUES ('backed up by pg_dumpall')"],
-                       check=True, capture_output=True, timeout=60)
-        yield str(directory), port
+        cluster.psql("CREATE DATABASE wiki")
+        cluster.psql("CREATE TABLE pages (title text); INSERT INTO pages VALUES ('backed up by pg_dumpall')",
+                     database="wiki")
+        yield str(cluster.dir), cluster.port
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        shutil.rmtree(directory, ignore_errors=True)
+        cluster.close()
 
 
 def with_dump(host, socket_dir, port):
