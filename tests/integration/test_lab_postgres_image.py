@@ -56,7 +56,7 @@ def image():
 
 def wait_ready(name, user):
     """pg_isready as the health check runs it, until the first start's initdb is done."""
-    for _ in range(120):
+    for _attempt in range(120):
         ready = podman("exec", name, "pg_isready", "-q", "-U", user, check=False)
         logs = podman("logs", name, check=False)
         if ready.returncode == 0 and "init process complete" in logs.stdout + logs.stderr:
