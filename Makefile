@@ -32,6 +32,7 @@ collection: venv  ## Make the checkout resolvable as homelab.stack
 images:  ## Build the offline lab images (cached)
 	@tests/lab/build-images.sh >/dev/null
 	@tests/lab/build-monitoring-images.sh >/dev/null
+	@tests/lab/build-postgres-image.sh >/dev/null
 
 lab: collection  ## Bring up the two-site lab and converge playbooks/site.yml on it
 	@tests/lab/lab.sh up

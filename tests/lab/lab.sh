@@ -37,9 +37,11 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
 
 mounts_for() {  # image archives the podman role loads: Traefik's on the edge host, the
     # monitoring images on kronos (site B: its probes cross the mesh to the edge on jove),
-    # the backup server's on both (each site keeps the other's backups)
+    # the backup server's on both (each site keeps the other's backups), PostgreSQL's on
+    # kronos (the catalog's database service, for the backup layer's pg_dumpall)
     local archive
     [ "$1" = jove ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/traefik.tar:ro\n' "$traefik_archive"
+    [ "$1" = kronos ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/postgres.tar:ro\n' "$postgres_archive"
     for archive in "${monitoring_archives[@]}"; do
         case "$1:$(basename "$archive")" in
             kronos:*|*:rest-server-image.tar)
@@ -80,10 +82,11 @@ wait_for_ssh() {
 
 lab_up() {
     lab_require_controller
-    local image name spec address current traefik_archive archives
+    local image name spec address current traefik_archive postgres_archive archives
     local -a monitoring_archives
     image="$("$here/build-images.sh")"
     traefik_archive="$("$here/build-traefik-image.sh")"
+    postgres_archive="$("$here/build-postgres-image.sh")"
     archives="$("$here/build-monitoring-images.sh")"
     mapfile -t monitoring_archives <<<"$archives"
     mkdir -p "$state"
