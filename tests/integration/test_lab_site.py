@@ -67,10 +67,22 @@ def test_first_run_converges_every_host(lab):
         assert ok > 0 and unreachable == 0 and failed == 0
 
 
+def changed_tasks(output):
+    """The lines of a run that say what changed, each after its task's name."""
+    task, found = "", []
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line.split("]", 1)[0][6:]
+        elif line.startswith("changed:"):
+            found.append(f"{task}: {line[:160]}")
+    return found
+
+
 def test_second_run_changes_nothing(lab):
     hosts = recap(lab[1])
     assert set(hosts) == set(HOSTS)
-    assert {name: counts[1] for name, counts in hosts.items()} == {"jove": 0, "kronos": 0}
+    assert {name: counts[1] for name, counts in hosts.items()} == {"jove": 0, "kronos": 0}, \
+        "\n".join(changed_tasks(lab[1]))
 
 
 @pytest.mark.parametrize("container", HOSTS.values())
