@@ -51,12 +51,27 @@ def images():
         pytest.fail("podman is missing: apt-get install podman (or run tests/lab/setup-controller.sh)")
     build = subprocess.run([str(BUILD)], env=ENV, capture_output=True, text=True, timeout=600, check=False)
     assert build.returncode == 0, build.stderr
-    archives = build.stdout.split()
-    assert [pathlib.Path(a).name for a in archives] == [f"{name}-image.tar" for name in IMAGES]
-    for name, archive in zip(IMAGES, archives):
+    archives = {pathlib.Path(archive).name: archive for archive in build.stdout.split()}
+    # The backup layer's rest-server image is made by the same script (test_rest_server_image_*).
+    assert sorted(archives) == sorted([f"{name}-image.tar" for name in IMAGES] + [REST_SERVER_ARCHIVE])
+    for name in list(IMAGES) + ["rest-server"]:
+        archive = archives[f"{name}-image.tar"]
         loaded = podman("load", "--input", archive).stdout
-        assert IMAGES[name][0] in loaded, f"{archive}: {loaded}"
+        assert f"localhost/homelab-lab-{name}:latest" in loaded, f"{archive}: {loaded}"
     return {name: spec[0] for name, spec in IMAGES.items()}
+
+
+REST_SERVER_ARCHIVE = "rest-server-image.tar"
+REST_SERVER_IMAGE = "localhost/homelab-lab-rest-server:latest"
+
+
+def test_rest_server_image_is_shaped_like_the_official_one(images):
+    # restic/rest-server: the binary at /usr/bin/rest-server, no entrypoint, root, data in /data.
+    config = podman("image", "inspect", "--format", "{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{.Config.User}}",
+                    REST_SERVER_IMAGE).stdout.strip()
+    assert config == 'null|["/usr/bin/rest-server","--path","/data"]|', config
+    version = podman("run", "--rm", "--network", "none", REST_SERVER_IMAGE, "/usr/bin/rest-server", "--version").stdout
+    assert "rest-server 0.13." in version, version
 
 
 @pytest.mark.parametrize("name", IMAGES)
