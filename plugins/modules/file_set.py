@@ -21,7 +21,7 @@ description:
   - Returns the paths it changed, so that a handler or a later task can tell which ones did.
   - A missing directory above a listed path is made with the mode C(0755), owned by the user the module runs as,
     as C(ansible.builtin.file) makes parents; list a directory to give it another mode or owner.
-  - Nothing is removed: a file or directory on the host that is not in the set is left alone.
+  - "Nothing is removed: a file or directory on the host that is not in the set is left alone."
 author:
   - homelab.stack maintainers (@homelab-stack)
 attributes:
@@ -37,6 +37,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host with Python; owners and groups are looked up by name on the host.
 options:
   directories:
     description:
