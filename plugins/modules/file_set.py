@@ -247,7 +247,7 @@ def _write(module, path, wanted, validate, where):
                 module.fail_json(msg=f"{where}.validate: must contain %s, where the file to check goes")
             rc, out, err = module.run_command(validate % temporary)
             if rc != 0:
-                module.fail_json(msg=f"{where}.validate: {path} was not written: the check failed (rc {rc}): {(err or out).strip()}",
+                module.fail_json(msg=f"{where}.validate: {path} failed to validate, so it was not written (rc {rc}): {(err or out).strip()}",
                                  rc=rc, stdout=out, stderr=err)
         os.chown(temporary, wanted["uid"], wanted["gid"])
         os.chmod(temporary, wanted["mode"])

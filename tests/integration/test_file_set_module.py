@@ -78,7 +78,7 @@ def test_a_failed_validation_keeps_the_old_file_and_names_it(tmp_path):
     assert file_set(files=[{"path": str(conf), "content": "good too\n", "mode": "0644", "validate": checker}])["changed"]
     result = file_set(files=[{"path": str(conf), "content": "bad\n", "mode": "0644", "validate": checker}])
     assert result.get("failed")
-    assert result["msg"].startswith(f"files[0].validate: {conf} was not written: the check failed (rc 1)")
+    assert result["msg"].startswith(f"files[0].validate: {conf} failed to validate, so it was not written (rc 1)")
     assert conf.read_text() == "good too\n"
     assert [p.name for p in tmp_path.iterdir()] == ["app.conf"]  # no temporary file left behind
 
