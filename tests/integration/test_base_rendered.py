@@ -107,4 +107,3 @@ def test_nft_refuses_a_broken_table(tmp_path):
     # The same check as the role's validate: a bad file never replaces the loaded one.
     result = nft_check("table inet homelab {\n\tchain input {\n\t\ttcp dport accept\n\t}\n}\n", tmp_path)
     assert result.returncode != 0
-

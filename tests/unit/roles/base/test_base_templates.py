@@ -9,7 +9,7 @@ from base_role import render
 def options(text):
     """sshd keywords and values, comments left out."""
     pairs = (line.split(None, 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
-    return {key: value for key, value in pairs}
+    return dict(pairs)
 
 
 def test_sshd_defaults_are_keys_only_and_no_root():
