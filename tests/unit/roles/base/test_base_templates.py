@@ -60,3 +60,8 @@ def test_the_firewall_unit_loads_the_file_and_never_flushes():
     assert "ExecStart=/usr/sbin/nft -f /etc/homelab/firewall.nft" in text
     assert "Before=network-pre.target" in text
     assert "flush" not in text.replace('never runs "flush ruleset"', "")
+
+
+def test_the_daily_run_is_turned_on():
+    assert render("auto-upgrades.j2").splitlines()[1:] == ['APT::Periodic::Update-Package-Lists "1";',
+                                                           'APT::Periodic::Unattended-Upgrade "1";']
