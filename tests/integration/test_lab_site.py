@@ -9,6 +9,7 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -441,6 +442,79 @@ def test_backup_verify_fails_naming_a_damaged_repository(drill):
     assert "kronos files-data at backup-a: failed" in output, output[-3000:]
 
 
+# --- the base layer: nftables inside the lab hosts, sshd keys only, the admin user --------
+
+MESH = {"jove": "10.231.0.10", "kronos": "10.231.0.11"}
+
+
+def connects(address, port):
+    """Whether a TCP connection from the controller to ``address:port`` is accepted (a dropped
+    SYN waits out the timeout; a refused one fails at once)."""
+    try:
+        with socket.create_connection((address, port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def lab_ssh(user, *command, **options):
+    """ssh from the controller to lab-jove with the lab's key and known hosts."""
+    state = ROOT / ".lab"
+    args = ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={state / 'known_hosts'}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"]
+    for key, value in options.items():
+        args += ["-o", f"{key}={value}"]
+    return subprocess.run([*args, "-i", str(state / "id_ed25519"), f"{user}@{MESH['jove']}", *command],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_firewall_table_is_loaded_next_to_podmans(lab):
+    for container in HOSTS.values():
+        tables = on_host(container, "nft", "list", "tables").stdout.splitlines()
+        assert "table inet homelab" in tables
+        assert on_host(container, "systemctl", "is-active", "homelab-firewall.service").stdout.strip() == "active"
+        assert "policy drop" in on_host(container, "nft", "list", "chain", "inet", "homelab", "input").stdout
+
+
+def test_a_port_not_in_the_catalog_is_closed_while_the_edge_answers(lab):
+    # A listener on every address of jove, on a port no catalog entry publishes: it answers on
+    # the host itself, and the controller on the mesh cannot reach it; the edge's 443 can.
+    started = on_host("lab-jove", "sh", "-c", "python3 -m http.server 9999 >/dev/null 2>&1 & echo $!")
+    pid = started.stdout.strip()
+    assert pid.isdigit(), started.stderr
+    try:
+        assert eventually(lambda: on_host("lab-jove", "curl", "-sf", "--max-time", "2",
+                                          "http://127.0.0.1:9999/").returncode == 0, "the listener on lab-jove")
+        assert not connects(MESH["jove"], 9999)
+        assert connects(MESH["jove"], 443)
+        status, _headers, body = through_edge("web")
+        assert status == 200 and b"homelab lab app" in body
+    finally:
+        on_host("lab-jove", "kill", pid)
+
+
+def test_a_mesh_port_answers_on_the_mesh(lab):
+    # files (kronos) is routed by jove's edge over the mesh: its mesh port stays open to the mesh.
+    assert connects(MESH["kronos"], 8080)
+
+
+def test_sshd_refuses_passwords_and_keyboard_interactive(lab):
+    effective = on_host("lab-jove", "/usr/sbin/sshd", "-T").stdout.splitlines()
+    assert "passwordauthentication no" in effective
+    assert "kbdinteractiveauthentication no" in effective
+    answer = lab_ssh("labadmin", "true", PubkeyAuthentication="no",
+                     PreferredAuthentications="password,keyboard-interactive")
+    assert answer.returncode != 0
+    assert "Permission denied (publickey)" in answer.stderr
+
+
+def test_the_admin_user_logs_in_with_its_key_and_may_use_sudo(lab):
+    key = (ROOT / ".lab" / "id_ed25519.pub").read_text().strip()
+    assert on_host("lab-jove", "cat", "/home/labadmin/.ssh/authorized_keys").stdout.strip() == key
+    answer = lab_ssh("labadmin", "sudo", "-n", "id", "-un")
+    assert answer.returncode == 0 and answer.stdout.strip() == "root", answer.stderr
+
+
 def documented_tags(role):
     """The tags a role's README lists under "## Tags"."""
     readme = (ROOT / "roles" / role / "README.md").read_text()
@@ -449,7 +523,7 @@ def documented_tags(role):
 
 
 @pytest.mark.parametrize("tag", documented_tags("podman") + documented_tags("service") + documented_tags("traefik")
-                         + documented_tags("monitoring") + documented_tags("backup"))
+                         + documented_tags("monitoring") + documented_tags("backup") + documented_tags("base"))
 def test_every_documented_tag_runs_alone(lab, tag):
     hosts = recap(converge("--tags", tag))
     assert {name: counts[1:] for name, counts in hosts.items()} == {"jove": (0, 0, 0), "kronos": (0, 0, 0)}

@@ -10,8 +10,10 @@ set -euo pipefail
 # the real promtool, amtool and daemons that the monitoring tests run on loopback; restic for
 # the restic_repository module's tests, which run the real one; for the backup runner's tests
 # PostgreSQL's server (a real cluster dumped with pg_dumpall) and apache2-utils' htpasswd,
-# which makes the bcrypt entries rest-server reads)
+# which makes the bcrypt entries rest-server reads; nftables, sudo and openssh-server for the
+# base role's tests, which check what it renders with the real nft -c, visudo -c and sshd -t)
 packages=(podman netavark aardvark-dns iptables runc debootstrap debian-archive-keyring busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck
+          nftables sudo openssh-server
           prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter restic
           postgresql apache2-utils)
 missing=()

@@ -52,7 +52,7 @@ FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "
           "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
           "mounts", "platform"]
 # Filters that return one document rather than a list, and its type.
-DOCUMENT_FILTERS = {"traefik_config": "dict", "traefik_static": "dict", "platform_service": "dict",
+DOCUMENT_FILTERS = {"traefik_config": "dict", "firewall_ruleset": "str", "traefik_static": "dict", "platform_service": "dict",
                     "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str",
                     "sso_outpost_url": "str", "monitoring_targets": "dict", "prometheus_config": "str",
                     "alertmanager_config": "str", "blackbox_config": "str", "grafana_provisioning": "dict",
