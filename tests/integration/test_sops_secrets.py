@@ -222,3 +222,73 @@ def test_a_wrong_vault_password_changes_nothing_that_needs_a_secret(vault_site):
     assert returncode != 0
     assert "Decryption failed" in output, output[-3000:]
     assert site.written() == ([] if how == "encrypt" else ["alpha.marker", "beta.marker"])
+
+
+# The lab's wiring, without the lab: `lab.sh secrets` makes the age key and the secrets as
+# `lab.sh up` does, and the lab's own inventory (tests/lab/inventory and an inventory file
+# in the lab state, here with jove and kronos on the local connection) gets them through
+# the vars plugin enabled as the Makefile enables it for the lab.
+LAB_PLAYBOOK = [{
+    "hosts": "all",
+    "gather_facts": False,
+    "tasks": [{"name": "Keep the secrets the lab host got", "no_log": True, "ansible.builtin.copy": {
+        "content": "{{ {'backup_password': backup_password, 'backup_rest_password': backup_rest_password,"
+                   " 'files_token': (homelab_services | selectattr('name', 'equalto', 'files') | first).secrets.FILES_TOKEN}"
+                   " | to_json }}",
+        "dest": "{{ out_dir }}/{{ inventory_hostname }}.json", "mode": "0600"}}],
+}]
+
+
+def makefile_lab_env(state):
+    """The environment the Makefile gives the lab's ansible-playbook, the key in ``state``."""
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("LAB_ANSIBLE_ENV :="))
+    env = dict(word.split("=", 1) for word in line.split(":=", 1)[1].split())
+    assert env["SOPS_AGE_KEY_FILE"] == "$(CURDIR)/.lab/age-key.txt"
+    env["SOPS_AGE_KEY_FILE"] = str(state / "age-key.txt")
+    return env
+
+
+def lab_sh_secrets(state):
+    result = subprocess.run([str(ROOT / "tests" / "lab" / "lab.sh"), "secrets"], env={**os.environ, "LAB_STATE_DIR": str(state)},
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return {path.name: path.read_text() for path in sorted((state / "group_vars").iterdir())}
+
+
+def sops_decrypt(path, key):
+    result = subprocess.run([tool("sops", SOPS_HINT), "decrypt", "--output-type", "json", str(path)],
+                            env={**os.environ, "SOPS_AGE_KEY_FILE": str(key)}, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_labs_secrets_are_made_once_and_reach_its_inventory(tmp_path):
+    tool("age-keygen", AGE_HINT)
+    state = tmp_path / "lab"
+    files = lab_sh_secrets(state)
+    assert sorted(files) == ["all.sops.yaml", "site_a.sops.yaml", "site_b.sops.yaml"]
+    assert lab_sh_secrets(state) == files, "a second lab.sh run changed the lab's secrets"
+    key = state / "age-key.txt"
+    assert key.stat().st_mode & 0o777 == 0o600
+    secret = {group: sops_decrypt(state / "group_vars" / f"{group}.sops.yaml", key) for group in ("all", "site_a", "site_b")}
+    values = [value for group in secret.values() for value in group.values()]
+    assert len(set(values)) == 5 and all(len(value) == 48 for value in values)
+    for text in files.values():
+        assert not [value for value in values if value in text]
+
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (state / "inventory.yml").write_text(yaml.safe_dump({"all": {"vars": {"lab_state_dir": str(state)},
+                                                                 "hosts": {"jove": local, "kronos": local}}}))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(json.dumps(LAB_PLAYBOOK))
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SOPS_")}
+    env.update(makefile_lab_env(state), HOME=str(tmp_path))
+    result = subprocess.run(["ansible-playbook", "-i", str(ROOT / "tests" / "lab" / "inventory"), "-i", str(state / "inventory.yml"),
+                             "-v", "-e", f"out_dir={out}", str(playbook)], env=env, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    for host, group in (("jove", "site_a"), ("kronos", "site_b")):
+        assert json.loads((out / f"{host}.json").read_text()) == {**secret[group], "files_token": secret["all"]["lab_files_token"]}
+    assert not [value for value in values if value in result.stdout + result.stderr]
