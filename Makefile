@@ -6,6 +6,10 @@ VENV        := .venv
 BIN         := $(CURDIR)/$(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 LAB_INVENTORY := -i tests/lab/inventory -i .lab/inventory.yml
+# The lab's secrets are SOPS-encrypted in .lab/group_vars/ (tests/lab/lab.sh): its runs enable
+# community.sops's vars plugin and give it the lab's age key. Set here, not in ansible.cfg, which
+# stays the plain development configuration.
+LAB_ANSIBLE_ENV := ANSIBLE_VARS_ENABLED=host_group_vars,community.sops.sops SOPS_AGE_KEY_FILE=$(CURDIR)/.lab/age-key.txt
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -36,7 +40,7 @@ images:  ## Build the offline lab images (cached)
 
 lab: collection  ## Bring up the two-site lab and converge playbooks/site.yml on it
 	@tests/lab/lab.sh up
-	ansible-playbook $(LAB_INVENTORY) playbooks/site.yml
+	$(LAB_ANSIBLE_ENV) ansible-playbook $(LAB_INVENTORY) playbooks/site.yml
 
 lab-down:  ## Remove the lab (hosts, networks, state); images stay cached
 	@tests/lab/lab.sh down

@@ -16,5 +16,8 @@ def env():
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
         "CONTAINERS_CONF": str(ROOT / "tests" / "lab" / "controller-containers.conf"),
+        # The lab's secrets are SOPS-encrypted for its age key (tests/lab/lab.sh).
+        "ANSIBLE_VARS_ENABLED": "host_group_vars,community.sops.sops",
+        "SOPS_AGE_KEY_FILE": str(ROOT / ".lab" / "age-key.txt"),
     })
     return environment

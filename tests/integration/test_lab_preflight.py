@@ -55,3 +55,13 @@ def test_non_root_is_told_to_use_root(tmp_path):
     assert result.returncode == 1
     assert "the lab needs root" in result.stderr
     assert not state.exists()
+
+
+def test_a_missing_age_is_named_before_anything_is_made(tmp_path):
+    # age-keygen makes the lab's key for its SOPS-encrypted secrets (sops itself is in the venv).
+    extra = [t for t in ("podman", "runc", "debootstrap", "ssh", "ssh-keygen", "ssh-keyscan", "busybox") if shutil.which(t)]
+    state = tmp_path / "state"
+    result = run_lab(restricted_path(tmp_path, extra=extra), state)
+    assert result.returncode == 1
+    assert "age-keygen is missing: apt-get install age" in result.stderr
+    assert not state.exists(), "nothing may be created"

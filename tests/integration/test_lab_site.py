@@ -14,6 +14,7 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
 import https_client
 
@@ -24,12 +25,19 @@ RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 
 pytestmark = pytest.mark.lab
 
+# The lab's secrets are SOPS-encrypted for its age key (tests/lab/lab.sh); runs on the lab
+# decrypt them as `make lab` does (see LAB_ANSIBLE_ENV in the Makefile).
+LAB_ANSIBLE_ENV = {"ANSIBLE_VARS_ENABLED": "host_group_vars,community.sops.sops",
+                   "SOPS_AGE_KEY_FILE": str(ROOT / ".lab" / "age-key.txt")}
+LAB_SECRETS = {"all": {"lab_files_token"}, "site_a": {"backup_password", "backup_rest_password"},
+               "site_b": {"backup_password", "backup_rest_password"}}
 
-def make(target):
-    result = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, capture_output=True,
-                            text=True, timeout=2400, check=False)
+
+def make(target, **env):
+    result = subprocess.run(["make", "--no-print-directory", target], cwd=ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=2400, check=False)
     assert result.returncode == 0, f"make {target} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result.stdout
+    return result.stdout + result.stderr  # Ansible's warnings too: the secrets test reads them
 
 
 def recap(output):
@@ -42,6 +50,21 @@ def on_host(container, *command):
                           timeout=60, check=False)
 
 
+def lab_env():
+    return {**os.environ, **LAB_ANSIBLE_ENV}
+
+
+def lab_secrets():
+    """{group: {name: value}} of the lab's secrets, decrypted by sops with the lab's key."""
+    found = {}
+    for path in sorted((ROOT / ".lab" / "group_vars").glob("*.sops.yaml")):
+        result = subprocess.run(["sops", "decrypt", "--output-type", "json", str(path)], env=lab_env(),
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, f"sops cannot decrypt {path.name} with the lab's key: {result.stderr[-2000:]}"
+        found[path.name.removesuffix(".sops.yaml")] = json.loads(result.stdout)
+    return found
+
+
 def lab_leftovers():
     containers = subprocess.run(["podman", "ps", "-aq", "--filter", f"label={LABEL}"],
                                 capture_output=True, text=True, check=True).stdout.split()
@@ -52,9 +75,10 @@ def lab_leftovers():
 
 @pytest.fixture(scope="module")
 def lab():
-    """Converge twice; yield both outputs; always take the lab down."""
+    """Converge twice (the first run with -v, whose output the secrets test reads with the
+    second's); yield both outputs; always take the lab down."""
     try:
-        first = make("lab")
+        first = make("lab", ANSIBLE_VERBOSITY="1")
         second = make("lab")
         yield first, second
     finally:
@@ -148,9 +172,10 @@ def test_same_host_dependency_orders_the_units(lab):
 
 
 def test_secret_reaches_the_kronos_service(lab):
+    token = lab_secrets()["all"]["lab_files_token"]
     env = on_host("lab-kronos", "curl", "-sf", "http://127.0.0.1:9080/cgi-bin/env").stdout.splitlines()
-    assert "FILES_TOKEN=lab-only-not-a-secret" in env
-    assert "lab-only" not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
+    assert f"FILES_TOKEN={token}" in env
+    assert token not in on_host("lab-kronos", "cat", "/etc/containers/systemd/files.container").stdout
 
 
 def test_a_routed_service_of_another_site_is_published_on_the_mesh_address_only(lab):
@@ -321,8 +346,8 @@ def test_a_stopped_service_shows_in_its_unit_and_probe_metrics(lab):
 def playbook(name, *extra, expect_ok=True):
     """Run one of the collection's playbooks on the lab; returns (returncode, output)."""
     result = subprocess.run(["ansible-playbook", "-i", "tests/lab/inventory", "-i", ".lab/inventory.yml",
-                             f"playbooks/{name}.yml", *extra], cwd=ROOT, capture_output=True, text=True,
-                            timeout=900, check=False)
+                             f"playbooks/{name}.yml", *extra], cwd=ROOT, env=lab_env(), capture_output=True,
+                            text=True, timeout=900, check=False)
     output = result.stdout + result.stderr
     if expect_ok:
         assert result.returncode == 0, f"{name} failed:\n{output[-4000:]}"
@@ -515,6 +540,80 @@ def test_the_admin_user_logs_in_with_its_key_and_may_use_sudo(lab):
     assert answer.returncode == 0 and answer.stdout.strip() == "root", answer.stderr
 
 
+# No lab secret in clear anywhere but the root-only places meant for it: Podman's secret store
+# and the backup role's 0600 files (restic's password and environment, the rest-server's copy
+# of each client's password). Looked for after the backup drill, so that the backup and
+# restore runs are covered too. The values go to grep on its standard input, never on a
+# command line.
+SCANNED = ["/etc", "/usr/local", "/var/lib/containers/storage/secrets", "/run/systemd", "/root"]  # and /var/lib/homelab*
+SECRET_STORES = ("/etc/homelab/backup/", "/var/lib/containers/storage/secrets/")
+FILES_WITH_PATTERNS = ('umask 077; patterns="$(mktemp)"; trap \'rm -f "$patterns"\' EXIT; cat >"$patterns"; '
+                       'grep -rlsF -D skip -f "$patterns" "$@" /var/lib/homelab* '
+                       '| while IFS= read -r path; do stat -c "%a %n" "$path"; done')
+
+
+def secret_values():
+    """{value: "group.name"} of every lab secret, all that lab.sh makes."""
+    found = lab_secrets()
+    assert {group: set(values) for group, values in found.items()} == LAB_SECRETS
+    return {value: f"{group}.{name}" for group, values in found.items() for name, value in values.items()}
+
+
+def leaked(values, text):
+    """Which secrets ("group.name", never the value) ``text`` holds."""
+    return sorted(where for value, where in values.items() if value in text)
+
+
+def test_the_lab_keeps_its_secrets_sops_encrypted_for_its_own_age_key(lab):
+    key = ROOT / ".lab" / "age-key.txt"
+    assert key.stat().st_mode & 0o777 == 0o600
+    recipient = subprocess.run(["age-keygen", "-y", str(key)], capture_output=True, text=True, check=True).stdout.strip()
+    for group in LAB_SECRETS:
+        document = yaml.safe_load((ROOT / ".lab" / "group_vars" / f"{group}.sops.yaml").read_text())
+        assert [entry["recipient"] for entry in document["sops"]["age"]] == [recipient], group
+    values = secret_values()
+    names = set().union(*LAB_SECRETS.values())
+    for path in (ROOT / "tests" / "lab" / "inventory" / "group_vars").glob("*.yml"):
+        assert not names & set(yaml.safe_load(path.read_text())), f"{path.name} sets a lab secret in clear"
+    for path in [*(ROOT / ".lab").rglob("*"), *(ROOT / "tests" / "lab").rglob("*")]:
+        if path.is_file():
+            assert leaked(values, path.read_bytes().decode(errors="replace")) == [], path
+
+
+@pytest.mark.parametrize("container", HOSTS.values())
+def test_no_lab_secret_in_a_unit_a_config_or_a_readable_file(drill, container):
+    values = secret_values()
+    result = subprocess.run(["podman", "exec", "-i", container, "sh", "-c", FILES_WITH_PATTERNS, "scan", *SCANNED],
+                            input="".join(f"{value}\n" for value in values), capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    holders = {path: int(mode, 8) for mode, path in (line.split(" ", 1) for line in result.stdout.splitlines())}
+    misplaced = {path: oct(mode) for path, mode in holders.items() if not path.startswith(SECRET_STORES) or mode & 0o077}
+    assert misplaced == {}, "a lab secret outside the root-only secret stores, or readable by others than root"
+    # The scan finds what it looks for: the backup role's password files hold the host's own.
+    assert [path for path in holders if path.startswith("/etc/homelab/backup/repositories/")], holders
+
+
+@pytest.mark.parametrize("container", HOSTS.values())
+def test_no_lab_secret_in_the_journal(drill, container):
+    values = secret_values()
+    journal = subprocess.run(["podman", "exec", container, "journalctl", "--no-pager", "-o", "json"],
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert journal.returncode == 0 and journal.stdout, journal.stderr
+    where = set()
+    for line in journal.stdout.splitlines():
+        for secret in leaked(values, line):
+            entry = json.loads(line)
+            where.add(f"{secret} in {entry.get('_SYSTEMD_UNIT') or entry.get('SYSLOG_IDENTIFIER')}")
+    assert where == set()
+
+
+def test_no_lab_secret_in_the_ansible_output(lab):
+    values = secret_values()
+    runs = {"first make lab (-v)": lab[0], "second make lab": lab[1]}
+    assert {name: leaked(values, output) for name, output in runs.items()} == {name: [] for name in runs}
+
+
 def documented_tags(role):
     """The tags a role's README lists under "## Tags"."""
     readme = (ROOT / "roles" / role / "README.md").read_text()
@@ -532,8 +631,8 @@ def test_every_documented_tag_runs_alone(lab, tag):
 def converge(*extra, kill_at=None):
     """Run the site playbook on the lab; with ``kill_at``, SIGKILL it when that line starts."""
     command = ["ansible-playbook", "-i", "tests/lab/inventory", "-i", ".lab/inventory.yml", "playbooks/site.yml", *extra]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=lab_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
     lines = []
     try:
         for line in process.stdout:
@@ -582,7 +681,7 @@ def test_a_killed_converge_converges_when_run_again(lab):
     change = ["-e", "lab_api_revision=2", "-e", "lab_files_token=rotated-lab-token"]
     converge(*change, kill_at="TASK [homelab.stack.service : Start, restart or reload what the plan says")
     assert "LAB_REVISION=1" in container_env("lab-jove", "api")
-    assert "FILES_TOKEN=lab-only-not-a-secret" in container_env("lab-kronos", "files")
+    assert f"FILES_TOKEN={lab_secrets()['all']['lab_files_token']}" in container_env("lab-kronos", "files")
     assert "LAB_REVISION=2" in on_host("lab-jove", "cat", "/etc/containers/systemd/api.container").stdout
 
     again = recap(converge(*change))

