@@ -69,7 +69,7 @@ def site_fixture(tmp_path, cluster):
     return tmp_path
 
 
-def converge(site, cluster, catalog_services):
+def converge(site, cluster, catalog_services, *extra):
     """Run the role's create tasks; (returncode, output, changed count). The role reads the
     database_server view of the catalog; only its port is the test cluster's (its socket is
     named after the port, and the image's is 5432)."""
@@ -77,7 +77,7 @@ def converge(site, cluster, catalog_services):
     view = dict(database_server(catalog, "kronos"), port=cluster.port)
     (site / "vars.json").write_text(json.dumps({"homelab_services": catalog_services, "databases_server": view}))
     result = subprocess.run(
-        ["ansible-playbook", "-i", str(site / "hosts.yml"), str(site / "play.yml"), "-e", f"@{site / 'vars.json'}"],
+        ["ansible-playbook", "-i", str(site / "hosts.yml"), str(site / "play.yml"), "-e", f"@{site / 'vars.json'}", *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=dict(os.environ))
     output = result.stdout + result.stderr
     recap = RECAP.search(output)
@@ -140,3 +140,17 @@ def test_the_password_is_stable_and_a_new_superuser_password_is_set_on_the_next_
     # Back to the first password, which then stays.
     assert converge(site, cluster, catalog_services)[0] == 0
     assert converge(site, cluster, catalog_services)[2] == 0
+
+
+def test_check_mode_creates_nothing_and_skips_a_server_not_started_yet(site, cluster, tmp_path):
+    newcomer = services(cluster.dir) + [{"name": "check-only", "host": "jove", "image": "x",
+                                         "database": {"server": "postgres"}}]
+    returncode, output, changed = converge(site, cluster, newcomer, "--check")
+    assert returncode == 0, output
+    assert changed == 2, output  # it would create the role and the database...
+    assert cluster.psql("select count(*) from pg_roles where rolname = 'check_only'").stdout.strip() == "0"
+    assert cluster.psql("select count(*) from pg_database where datname = 'check_only'").stdout.strip() == "0"
+    # ...and with no server listening yet (a first run), check mode asks nothing and fails nothing.
+    returncode, output, changed = converge(site, cluster, services(tmp_path / "not-started"), "--check")
+    assert returncode == 0, output
+    assert changed == 0, output
