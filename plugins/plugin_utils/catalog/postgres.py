@@ -121,7 +121,7 @@ def normalise(service: str, value: object, kind: str | None = None) -> dict | No
     if user.startswith(RESERVED_USER_PREFIX):
         raise _error(service, "database.user", f"{_quote(user)}: PostgreSQL reserves role names starting with"
                      f" {RESERVED_USER_PREFIX}")
-    prefix = value.get("env_prefix", DEFAULT_ENV_PREFIX)
+    prefix = DEFAULT_ENV_PREFIX if value.get("env_prefix") is None else value["env_prefix"]
     if not isinstance(prefix, str):
         raise _error(service, "database.env_prefix", f"must be a string, got {_kind(prefix)}")
     if not _ENV_PREFIX.fullmatch(prefix):

@@ -101,6 +101,8 @@ def test_name_and_user_default_to_the_service_name_made_a_postgresql_name():
     assert catalog[1]["database"] == {"server": "postgres", "name": "wiki_js", "user": "wiki_js",
                                       "env_prefix": "DATABASE"}
     assert catalog[2]["database"]["name"] == "_2fa"
+    unset = validate_catalog([SERVER, app(database={"server": "postgres", "name": None, "env_prefix": None})], HOSTS)
+    assert unset[1]["database"] == {"server": "postgres", "name": "wiki", "user": "wiki", "env_prefix": "DATABASE"}
 
 
 def test_normalising_a_normalised_catalog_changes_nothing():
