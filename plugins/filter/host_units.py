@@ -23,6 +23,9 @@ description:
     O(homelab.stack.validate_catalog#filter:edge)) publishes C(<address>:<mesh_port>:<port>), on the mesh
     address only; so does a service that Prometheus scrapes from another host (C(metrics.mesh_port), published as
     C(<address>:<metrics.mesh_port>:<metrics.port>) unless the route's binding already serves it).
+    A C(platform=postgres) server that an app on another host uses publishes C(<address>:5432:5432).
+  - An app with a C(database) gets its connection in its C(Environment) (C(<prefix>_HOST), C(_PORT), C(_NAME),
+    C(_USER); P(homelab.stack.database_client#filter)), its password as the Podman secret C(<prefix>_PASSWORD).
 positional: host,address
 options:
   address:
@@ -30,6 +33,11 @@ options:
       - The host's mesh address (usually C(homelab_mesh_address), else C(ansible_host)). Needed when a service
         of the host is routed by an edge on another host, or scraped by Prometheus on another host.
     type: str
+  addresses:
+    description:
+      - Every host's mesh address (P(homelab.stack.mesh_addresses#filter) of C(groups['all'])). Needed when an app
+        of the host has its database on another host (its C(<prefix>_HOST) is that host's mesh address).
+    type: dict
 seealso:
   - plugin: homelab.stack.validate_catalog
     plugin_type: filter

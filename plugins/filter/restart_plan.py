@@ -33,6 +33,11 @@ options:
       - The host's mesh address (P(homelab.stack.mesh_addresses#filter)), as P(homelab.stack.host_units#filter) takes it;
         needed when a service of the host is routed by the edge on another host.
     type: str
+  addresses:
+    description:
+      - Every host's mesh address (P(homelab.stack.mesh_addresses#filter) of C(groups['all'])), as
+        P(homelab.stack.host_units#filter) takes them; needed when an app of the host has its database on another host.
+    type: dict
 extends_documentation_fragment:
   - homelab.stack.catalog
   - homelab.stack.catalog.host

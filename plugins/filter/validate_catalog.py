@@ -24,8 +24,9 @@ description:
     (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
     bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages),
     C(prometheus), C(alertmanager), C(blackbox_exporter), C(grafana), C(loki), C(authentik), C(alloy),
-    C(rest_server)) whose container defaults
-    fill the fields the entry leaves unset. A field set to C(null) takes its default.
+    C(rest_server), C(postgres)) whose container defaults
+    fill the fields the entry leaves unset, C(database=None) or C({server, name, user, env_prefix=DATABASE}) (a
+    database on a C(platform=postgres) entry, see below). A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
     not the service itself, not absent (for a present service) and form no cycle; the systemd units,
     Podman volumes and Podman secrets made for the services of one host, the ports published on one host, and the
@@ -51,6 +52,20 @@ description:
     and C(tls.key) read-only from C(/etc/homelab/rest-server) at C(/etc/rest-server), the flags C(--append-only
     --private-repos --tls), port 8000 published on its host's mesh address only; no health check. One per host
     at most (C(service <name>: platform: host <host> already runs rest_server ...)); its port stays 8000.
+  - >-
+    A C(platform=postgres) entry is a shared PostgreSQL (the official image, at most one per host, port 5432): its
+    data in a volume C(data) at C(/var/lib/postgresql/data) backed up C({schedule=hourly, dump=postgres}) (a copy
+    of the live files is refused), a C(pg_isready) health check, its socket directory mounted from
+    C(/var/lib/homelab/postgres/socket), and the secret C(POSTGRES_PASSWORD) (required). Its port is published on
+    its host's mesh address only, and only when a present app of another host uses it.
+  - >-
+    A service's C(database) names a C(platform=postgres) entry of the catalog as C(server) (present when the
+    service is); C(name) and C(user) default to the service's name with C(-) as C(_) and must be lower-case
+    PostgreSQL names (not the server's own databases, not the superuser, no role starting with C(pg_)), unique
+    per server. The service gets the secret C(<env_prefix>_PASSWORD), derived from the server's
+    C(POSTGRES_PASSWORD) and both names unless it sets it, and on the server's host a C(depends_on) on it;
+    P(homelab.stack.host_units#filter) gives it C(<env_prefix>_HOST), C(_PORT), C(_NAME) and C(_USER), which its
+    own C(env) must not set.
   - With a present C(platform=prometheus) entry, a service with C(metrics) on another host gets
     C(metrics.mesh_port), the port Prometheus scrapes it on, published on that host's mesh address only; unless
     set, the route's C(mesh_port) when the route publishes the same container port there (one binding), else the

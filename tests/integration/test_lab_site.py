@@ -29,7 +29,7 @@ pytestmark = pytest.mark.lab
 # decrypt them as `make lab` does (see LAB_ANSIBLE_ENV in the Makefile).
 LAB_ANSIBLE_ENV = {"ANSIBLE_VARS_ENABLED": "host_group_vars,community.sops.sops",
                    "SOPS_AGE_KEY_FILE": str(ROOT / ".lab" / "age-key.txt")}
-LAB_SECRETS = {"all": {"lab_files_token"}, "site_a": {"backup_password", "backup_rest_password"},
+LAB_SECRETS = {"all": {"lab_files_token", "lab_postgres_password"}, "site_a": {"backup_password", "backup_rest_password"},
                "site_b": {"backup_password", "backup_rest_password"}}
 
 
@@ -440,6 +440,75 @@ def test_a_bad_restore_changes_nothing(drill, extra, message):
     assert returncode != 0 and message in output, output[-3000:]
     assert started_at("lab-kronos", "files") == started
     assert len(snapshots("lab-kronos")) == count
+
+
+# notes on jove (site A) has its database on the PostgreSQL on kronos (site B): the catalog's
+# one database field gives it the connection in its environment and the password as a
+# Podman secret; it reaches kronos's mesh address, where 5432 is published for it only.
+NOTES_QUERY = ('PGPASSWORD="$DATABASE_PASSWORD" psql -X -tA -v ON_ERROR_STOP=1 -h "$DATABASE_HOST"'
+               ' -p "$DATABASE_PORT" -U "$DATABASE_USER" -d "$DATABASE_NAME" -c "$LAB_SQL"')
+
+
+def notes_query(sql):
+    """Run ``sql`` from the notes container on jove, with the connection and password it was given."""
+    return on_host("lab-jove", "podman", "exec", "-e", f"LAB_SQL={sql}", "notes", "sh", "-c", NOTES_QUERY)
+
+
+def server_query(sql):
+    """Run ``sql`` in the notes database on kronos, as the superuser over the local socket."""
+    result = on_host("lab-kronos", "podman", "exec", "postgres", "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1",
+                     "-U", "postgres", "-d", "notes", "-c", sql)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_database_server_and_its_app_run_healthy(lab):
+    assert on_host("lab-kronos", "systemctl", "is-active", "postgres.service").stdout.strip() == "active"
+    assert on_host("lab-kronos", "podman", "healthcheck", "run", "postgres").returncode == 0
+    assert on_host("lab-jove", "systemctl", "is-active", "notes.service").stdout.strip() == "active"
+
+
+def test_the_app_queries_its_database_across_sites_over_the_mesh(lab):
+    env = dict(item.split("=", 1) for item in container_env("lab-jove", "notes") if "=" in item)
+    assert {key: env.get(key) for key in ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER")} == {
+        "DATABASE_HOST": "10.231.0.11", "DATABASE_PORT": "5432", "DATABASE_NAME": "notes", "DATABASE_USER": "notes"}
+    result = notes_query("select current_user || ' ' || current_database()")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "notes notes"
+    # The role owns its database: the app can make its tables.
+    made = notes_query("create table if not exists lab_notes (body text); select 1")
+    assert made.returncode == 0, made.stderr
+    # kronos publishes PostgreSQL on its mesh address only, and only because an app elsewhere uses it.
+    unit = on_host("lab-kronos", "cat", "/etc/containers/systemd/postgres.container").stdout
+    assert [line for line in unit.splitlines() if line.startswith("PublishPort=")] == ["PublishPort=10.231.0.11:5432:5432"]
+
+
+def test_the_database_passwords_are_in_no_unit_or_rendered_file(lab):
+    password = on_host("lab-jove", "podman", "exec", "notes", "printenv", "DATABASE_PASSWORD").stdout.strip()
+    assert len(password) == 64
+    for container in HOSTS.values():
+        for secret in (password, "lab-only-postgres-superuser"):
+            # -D skip: the PostgreSQL socket lives under /var/lib/homelab on kronos.
+            found = on_host(container, "sh", "-c", 'grep -rlF -D skip -- "$0" /etc/containers/systemd /etc/homelab'
+                            ' $(ls -d /var/lib/homelab 2>/dev/null)', secret)
+            assert found.returncode == 1 and found.stdout == "", f"{container}: {found.stdout}{found.stderr}"
+
+
+def test_a_database_restore_brings_a_deleted_row_back(lab):
+    # The drill of the backup layer, for a dumped database: a row, a backup, the row gone,
+    # the restore, the row back (the dump is loaded into the running server).
+    server_query("create table if not exists drill (id int primary key, body text);"
+                 " insert into drill values (1, 'kept by the dump') on conflict do nothing")
+    back_up("lab-kronos", "postgres")
+    taken = snapshots("lab-kronos", "--tag", "service:postgres,volume:postgres-data")
+    assert taken, "no snapshot of the postgres dump"
+    server_query("delete from drill")
+    assert server_query("select count(*) from drill") == "0"
+    playbook("restore", "-e", "restore_service=postgres")
+    assert server_query("select body from drill where id = 1") == "kept by the dump"
+    assert on_host("lab-kronos", "podman", "healthcheck", "run", "postgres").returncode == 0
+    # The app's role came back with the dump, its password with it.
+    assert notes_query("select 1").returncode == 0
 
 
 def test_backup_verify_passes_and_prints_its_table(drill):

@@ -34,7 +34,7 @@ networks=(
 
 # group  secret ...: the lab's secrets, random values made once per lab (see write_secrets)
 secrets=(
-    "all lab_files_token"
+    "all lab_files_token lab_postgres_password"
     "site_a backup_password backup_rest_password"
     "site_b backup_password backup_rest_password"
 )
@@ -47,10 +47,11 @@ publish_for() {  # the edge host publishes HTTP(S) on the controller's loopback
 mounts_for() {  # image archives the podman role loads: Traefik's on the edge host, the
     # monitoring images on kronos (site B: its probes cross the mesh to the edge on jove),
     # the backup server's on both (each site keeps the other's backups), PostgreSQL's on
-    # kronos (the catalog's database service, for the backup layer's pg_dumpall)
+    # both (the catalog's database server on kronos; on jove its app notes runs the same
+    # image for its psql, which proves the database reachable across sites)
     local archive
     [ "$1" = jove ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/traefik.tar:ro\n' "$traefik_archive"
-    [ "$1" = kronos ] && printf -- '-v\n%s:/usr/local/share/homelab-lab/postgres.tar:ro\n' "$postgres_archive"
+    printf -- '-v\n%s:/usr/local/share/homelab-lab/postgres.tar:ro\n' "$postgres_archive"
     for archive in "${monitoring_archives[@]}"; do
         case "$1:$(basename "$archive")" in
             kronos:*|*:rest-server-image.tar)

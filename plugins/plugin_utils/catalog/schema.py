@@ -26,7 +26,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform, rest_server
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform, postgres, rest_server
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -46,7 +46,7 @@ from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import
 FIELDS = (
     "name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on",
     "metrics", "healthcheck", "publish", "labels", "command", "auto_update", "resources",
-    "purge_volumes", "oidc", "mounts", "platform",
+    "purge_volumes", "oidc", "mounts", "platform", "database",
 )
 STATES = ("present", "absent")
 AUTH_MODES = ("sso", "none")
@@ -587,6 +587,7 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
     purge_volumes = _boolean(name, "purge_volumes", entry.get("purge_volumes"))
     oidc = _oidc(name, entry.get("oidc"), route)
     mounts = _mounts(name, entry.get("mounts"), volumes)
+    database = postgres.normalise(name, entry.get("database"), kind)
     if purge_volumes and state != "absent":
         raise _error(name, "purge_volumes", "only applies to state absent")
     return {
@@ -611,6 +612,7 @@ def normalise_service(index: int, entry: object, hosts: frozenset) -> dict:
         "oidc": oidc,
         "mounts": mounts,
         "platform": kind,
+        "database": database,
     }
 
 
@@ -733,7 +735,7 @@ def _same_socket(address: str | None, other: str | None) -> bool:
     return any(a != MESH_ADDRESS and ipaddress.ip_address(a).is_unspecified for a in (address, other))
 
 
-def _bindings(service: dict) -> list:
+def _bindings(service: dict, services: list) -> list:
     """(field, text, address, port, protocol) of every port the service publishes on its host,
     the route's and the metrics' mesh ports included (see :func:`_place_routes` and
     monitoring.place_metrics; metrics sharing the route's binding publish nothing more)."""
@@ -746,7 +748,7 @@ def _bindings(service: dict) -> list:
         result.append(("metrics.mesh_port", f"mesh address:{metrics['mesh_port']}", MESH_ADDRESS,
                        metrics["mesh_port"], "tcp"))
     result.extend(("platform", f"mesh address:{mesh_port}", MESH_ADDRESS, mesh_port, "tcp")
-                  for _why, mesh_port, _port in platform.mesh_published(service))
+                  for _why, mesh_port, _port in platform.mesh_published(service, services))
     return result
 
 
@@ -760,7 +762,7 @@ def _check_published_ports(services: list) -> None:
     taken: dict[str, list] = {}
     for service in (service for service in services if service["state"] == "present"):
         host_bindings = taken.setdefault(service["host"], [])
-        for field, text, address, port, protocol in _bindings(service):
+        for field, text, address, port, protocol in _bindings(service, services):
             for other_address, other_port, other_protocol, owner, other_service in host_bindings:
                 same = address == other_address if other_service == service["name"] \
                     else _same_socket(address, other_address)
@@ -774,15 +776,17 @@ def _check_published_ports(services: list) -> None:
 
 
 def _check_platform(services: list, edge: str | None) -> None:
-    """Platform services that belong to the edge run there, and each kind once."""
+    """Platform services that belong to the edge run there, each kind once (a kind of
+    platform.PER_HOST once per host, which its own check counts), with its secrets."""
     seen: dict[str, str] = {}
     for service in (service for service in services if service["state"] == "present"):
         kind = service["platform"]
-        if kind is None or kind in platform.PER_HOST:
+        if kind is None:
             continue
-        if kind in seen:
-            raise _error(service["name"], "platform", f"{_quote(kind)} is already service {seen[kind]}")
-        seen[kind] = service["name"]
+        if kind not in platform.PER_HOST:
+            if kind in seen:
+                raise _error(service["name"], "platform", f"{_quote(kind)} is already service {seen[kind]}")
+            seen[kind] = service["name"]
         if kind in platform.ON_EDGE and service["host"] != edge:
             where = f"the edge host {edge} (homelab_edge_host)" if edge else "homelab_edge_host, which is not set"
             raise _error(service["name"], "host", f"platform {kind} runs on {where}")
@@ -845,8 +849,11 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
             raise _error(name, "name", f"duplicate of service #{first[name]}")
         first[name] = index
         result.append(normalise_service(index, entry, host_names))
-    _check_dependencies(result)
+    postgres.check(result)
+    postgres.check_backup(result)
     identity.deliver_oidc_secrets(result)
+    postgres.deliver_passwords(result)
+    _check_dependencies(result)
     _check_generated_names(result)
     _check_platform(result, edge)
     identity.check(result)

@@ -91,20 +91,20 @@ def units_to_write(units: object, files: object) -> list:
     return to_write
 
 
-def unit_files(catalog: object, host: object, address: object = None) -> dict:
-    """The unit files of ``host`` (:func:`host_units`, with the host's mesh ``address``) by
-    the service that owns them.
+def unit_files(catalog: object, host: object, address: object = None, addresses: object = None) -> dict:
+    """The unit files of ``host`` (:func:`host_units`, with the host's mesh ``address`` and
+    every host's ``addresses``) by the service that owns them.
 
     Key None holds the files no service owns (the network): every service uses them.
     """
     files: dict = {None: []}
-    for unit in host_units(catalog, host, address):
+    for unit in host_units(catalog, host, address, addresses):
         files.setdefault(unit_owner(unit), []).append(unit_filename(unit["name"], unit["type"]))
     return files
 
 
 def restart_plan(catalog: object, host: object, unit_results: object, secret_services: object,
-                 stale_images: object, address: object = None) -> list:
+                 stale_images: object, address: object = None, addresses: object = None) -> list:
     """Names of the services of ``host`` that must restart, in start order.
 
     A service restarts when its container unit or one of its volume units was changed
@@ -112,12 +112,12 @@ def restart_plan(catalog: object, host: object, unit_results: object, secret_ser
     changed (``secret_services``: names of services whose secrets changed), or when its
     image tag now points at a newer image (``stale_images``: service names). A changed
     network unit restarts every service of the host. Nothing else restarts. ``address``
-    is the host's mesh address, as :func:`host_units` takes it.
+    is the host's mesh address, ``addresses`` every host's, as :func:`host_units` takes them.
     """
     changed_units = {f"{r['name']}.{r['type']}" for r in (unit_results or []) if r.get("changed")}
     restart = set(secret_services or []) | set(stale_images or [])
     services = host_containers(catalog, host)  # checks the catalog first
-    files = unit_files(catalog, host, address)
+    files = unit_files(catalog, host, address, addresses)
     everything = bool(changed_units.intersection(files[None]))
     return [service["name"] for service in services
             if everything or service["name"] in restart or changed_units.intersection(files[service["name"]])]
@@ -182,7 +182,7 @@ def _restart_reasons(service: dict, state: dict, files: list) -> list:
 
 
 def service_plan(catalog: object, host: object, state: object, changed_now: object = None,
-                 address: object = None) -> list:
+                 address: object = None, addresses: object = None) -> list:
     """What the service role does with each present service of ``host``, in start order.
 
     ``state`` is P(homelab.stack.service_info#module)'s result for the host, read before
@@ -196,7 +196,8 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
     ``reasons`` say what) or ``keep``; ``reload`` tells that systemd must reload before
     acting; ``loaded`` whether systemd knows the service yet (in check mode a service
     whose unit this run would write does not exist, so there is nothing to start).
-    ``address`` is the host's mesh address, as :func:`host_units` takes it.
+    ``address`` is the host's mesh address, ``addresses`` every host's, as :func:`host_units`
+    takes them.
     """
     host = _host(host, "service_plan")
     if not isinstance(state, Mapping) or not all(key in state for key in ("services", "units", "images", "secrets")):
@@ -204,7 +205,7 @@ def service_plan(catalog: object, host: object, state: object, changed_now: obje
     services = _dependency_order([service for service in _present(_catalog(catalog, "service_plan"))
                                   if service["host"] == host])
     changed_now = set(changed_now or [])
-    files = unit_files(catalog, host, address)
+    files = unit_files(catalog, host, address, addresses)
     plan = []
     for service in services:
         name = service["name"]

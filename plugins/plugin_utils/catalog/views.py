@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.stack.plugins.module_utils.quadlet import exec_words, literal
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_KEY, SERVICE_LABEL
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import identity, monitoring, platform, postgres
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list, _kind, _quote
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import (
     NETWORK_NAME,
@@ -93,13 +93,14 @@ def _volume_unit(service: dict, volume: dict) -> dict:
     }
 
 
-def _mesh_binding(service: dict, address: str | None) -> list:
+def _mesh_binding(service: dict, address: str | None, services: list) -> list:
     """The PublishPorts that let the edge reach a routed service of another host,
-    Prometheus a scraped one, and every host a kind of platform.MESH_PUBLISHED (Loki, rest_server):
+    Prometheus a scraped one, every host a kind of platform.MESH_PUBLISHED (Loki, rest_server),
+    and apps of other hosts their PostgreSQL (postgres.mesh_published):
     the container port on this host's mesh address only (see schema._place_routes and
     monitoring.place_metrics); metrics that share the route's binding add none."""
     route, metrics = service["route"], service["metrics"]
-    wanted = list(platform.mesh_published(service))
+    wanted = list(platform.mesh_published(service, services))
     if route is not None and route["mesh_port"] is not None:
         wanted.append(("routed by the edge on another host", route["mesh_port"], service["port"]))
     if metrics is not None and metrics["mesh_port"] is not None and not monitoring.shares_route_binding(service):
@@ -116,8 +117,10 @@ def _bracketed(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
 
-def _container_unit(service: dict, local_names: set, address: str | None = None) -> dict:
+def _container_unit(service: dict, services: list, address: str | None = None,
+                    addresses: Mapping | None = None) -> dict:
     name = service["name"]
+    local_names = {other["name"] for other in services if other["host"] == service["host"]}
     unit: dict = {"Description": f"homelab service {name}", MANAGED_KEY: "true"}
     after = [f"{dep}.service" for dep in service["depends_on"] if dep in local_names]
     if after:
@@ -129,8 +132,10 @@ def _container_unit(service: dict, local_names: set, address: str | None = None)
         "Network": f"{NETWORK_NAME}.network",
         "Label": {SERVICE_LABEL: name, **service["labels"]},
     }
-    if service["env"]:
-        spec["Environment"] = dict(service["env"])
+    database = postgres.client(service, services, addresses, "host_units")
+    env = {**service["env"], **(database["env"] if database else {})}
+    if env:
+        spec["Environment"] = env
     if service["secrets"]:
         spec["Secret"] = [f"{secret_name(name, key)},type=env,target={key}" for key in service["secrets"]]
     volumes = [f"{volume_name(name, volume['name'])}.volume:{volume['mount']}" for volume in service["volumes"]]
@@ -138,7 +143,7 @@ def _container_unit(service: dict, local_names: set, address: str | None = None)
                 for mount in service["mounts"]]
     if volumes:
         spec["Volume"] = volumes
-    publish = list(service["publish"]) + _mesh_binding(service, address)
+    publish = list(service["publish"]) + _mesh_binding(service, address, services)
     if publish:
         spec["PublishPort"] = publish
     if service["command"] is not None:
@@ -169,7 +174,7 @@ def _container_unit(service: dict, local_names: set, address: str | None = None)
     }
 
 
-def host_units(catalog: object, host: object, address: object = None) -> list:
+def host_units(catalog: object, host: object, address: object = None, addresses: object = None) -> list:
     """The Quadlet units for the present services of ``host``, in apply order.
 
     First the network, then every volume (catalog order), then the containers, each
@@ -178,6 +183,9 @@ def host_units(catalog: object, host: object, address: object = None) -> list:
     (playbooks/services.yml converges those hosts first, see ``host_tiers``). Returns [] when the host has no present service. ``catalog``
     is a normalised catalog. ``address`` is the host's mesh address, needed when a service
     of the host is routed by an edge on another host (its port is published there only).
+    ``addresses`` (the ``mesh_addresses`` filter's ``{host: address}``) is needed when an
+    app of the host has its database on another host: its ``<prefix>_HOST`` is that
+    host's mesh address (postgres.client).
 
     Each volume and container is tagged with the service that owns it, by the reserved
     ``homelab.service`` label of its spec (:func:`unit_owner` reads it); the network has
@@ -186,13 +194,15 @@ def host_units(catalog: object, host: object, address: object = None) -> list:
     host = _host(host, "host_units")
     if address is not None and not isinstance(address, str):
         raise AnsibleFilterError(f"host_units: address: must be a string, got {_kind(address)}")
-    services = [service for service in _present(_catalog(catalog, "host_units")) if service["host"] == host]
+    if addresses is not None and not isinstance(addresses, Mapping):
+        raise AnsibleFilterError(f"host_units: addresses: must be a mapping of host to address, got {_kind(addresses)}")
+    present = _present(_catalog(catalog, "host_units"))
+    services = [service for service in present if service["host"] == host]
     if not services:
         return []
-    local_names = {service["name"] for service in services}
     units = [_network_unit()]
     units.extend(_volume_unit(service, volume) for service in services for volume in service["volumes"])
-    units.extend(_container_unit(service, local_names, address) for service in _dependency_order(services))
+    units.extend(_container_unit(service, present, address, addresses) for service in _dependency_order(services))
     return units
 
 

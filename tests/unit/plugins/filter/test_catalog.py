@@ -50,13 +50,14 @@ ROUTE_DEFAULTS = {"hosts": [], "paths": [], "allow_from": [], "rate_limit": None
 ROUTE_VIEW_DEFAULTS = {"paths": [], "allow_from": [], "rate_limit": None, "public": False, "groups": []}
 FIELDS = ["name", "host", "image", "state", "port", "route", "env", "secrets", "volumes", "depends_on", "metrics",
           "healthcheck", "publish", "labels", "command", "auto_update", "resources", "purge_volumes", "oidc",
-          "mounts", "platform"]
+          "mounts", "platform", "database"]
 # Filters that return one document rather than a list, and its type.
 DOCUMENT_FILTERS = {"traefik_config": "dict", "firewall_ruleset": "str", "traefik_static": "dict", "platform_service": "dict",
                     "mesh_addresses": "dict", "cloudflared_config": "dict", "authentik_blueprint": "str",
                     "sso_outpost_url": "str", "monitoring_targets": "dict", "prometheus_config": "str",
                     "alertmanager_config": "str", "blackbox_config": "str", "grafana_provisioning": "dict",
                     "loki_config": "str", "alloy_config": "str", "backup_client": "dict", "backup_server": "dict",
+                    "database_server": "dict", "database_client": "dict",
                     "backup_verify_report": "dict"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
 
@@ -135,6 +136,7 @@ def test_minimal_service_gets_every_default():
         "oidc": None,
         "mounts": [],
         "platform": None,
+        "database": None,
     }
 
 
