@@ -11,14 +11,18 @@ version_added: 0.1.0
 description:
   - Says what C(homelab.stack.verify) reads on one host, read-only, for
     P(homelab.stack.verify_report#filter) to judge.
-  - C(units), the systemd units of the host's present services (the P(homelab.stack.host_units#filter) view:
+  - >-
+    C(units), the systemd units of the host's present services (the P(homelab.stack.host_units#filter) view:
     network, volumes, containers), then the backup timer C(homelab-backup-<service>.timer) of each of its
     services with backup sets.
-  - C(routes), on the host of the catalog's C(platform: traefik) entry (the edge) only, every route of
+  - >-
+    C(routes), on the host of the catalog's C(platform: traefik) entry (the edge) only, every route of
     P(homelab.stack.routes#filter) to probe there: C({name, auth, url, hosts}), C(url) at the route's first path.
-  - C(targets_url), on the host of the C(platform: prometheus) entry only, its targets API where the host
+  - >-
+    C(targets_url), on the host of the C(platform: prometheus) entry only, its targets API where the host
     publishes Prometheus' port (a wildcard address read as loopback); null elsewhere, or when it publishes none.
-  - C(backups), whether the host has backup sets (the runner's metrics are read there).
+  - >-
+    C(backups), whether the host has backup sets (the runner's metrics are read there).
 positional: host,domain,addresses
 options:
   host:

@@ -14,7 +14,8 @@ description:
   - Judges what C(homelab.stack.verify) read on each host (see P(homelab.stack.verify_plan#filter)) and returns
     one row per catalog unit, route, monitoring target and backup set, the rows as a table, and one problem
     per row that is wrong.
-  - A unit must be active. An C(auth: none) route must answer 2xx over TLS the given CA verifies; an
+  - >-
+    A unit must be active. An C(auth: none) route must answer 2xx over TLS the given CA verifies; an
     C(auth: sso) route must fail closed, with one of the statuses the monitoring's route probe accepts
     (302, 303, 307, 401, 403, 500, 502, 503, 504), never 2xx. Every Prometheus target must be up (one not
     scraped yet is waiting). A backup set's last good snapshot must be at most two periods of its schedule
@@ -27,7 +28,7 @@ options:
     description:
       - Host to what was read there, each a mapping with C(units) (the output of
         C(systemctl show --property=Id,LoadState,ActiveState,SubState) of the plan's units), C(metrics) (the
-        backup runner's textfiles), C(routes) (the edge's probe, a line per route C(<url>\t<status>\t<curl exit>\t<error>))
+        backup runner's textfiles), C(routes) (the edge's probe, a line per route, tab-separated C(url status curl-exit error))
         and C(targets) (Prometheus' targets answer, or C({error})).
     type: dict
     required: true
@@ -73,7 +74,7 @@ _value:
       type: list
       elements: str
     problems:
-      description: One message per wrong row, C(<where>: <what>: <state>[: <detail>]).
+      description: "One message per wrong row, C(<where>: <what>: <state>[: <detail>])."
       type: list
       elements: str
 """

@@ -73,10 +73,11 @@ def snapshot_allowance(schedule: str) -> int:
 
 def _published_url(service: dict) -> str | None:
     """``http://<address>:<host port>`` where the host publishes the service's port, the
-    wildcard addresses read as loopback; None when it publishes no such port."""
+    wildcard addresses read as loopback; None when it publishes no such port. A binding is
+    ``[ip:]hostPort:containerPort[/protocol]``, as the catalog checked it."""
     for binding in service["publish"]:
         parts = binding.split("/", 1)[0].rsplit(":", 2)
-        if len(parts) < 2 or not parts[-2] or parts[-1] != str(service["port"]):
+        if parts[-1] != str(service["port"]):
             continue
         address = parts[0] if len(parts) == 3 else ""
         if address in ("", "0.0.0.0", "::", "[::]"):
