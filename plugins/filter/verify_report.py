@@ -21,8 +21,8 @@ description:
     scraped yet is waiting). A backup set's last good snapshot must be at most two periods of its schedule
     old (as the BackupStale alert); a set that has not run yet while its timer is active is waiting for its
     first run, not a problem.
-  - A host with catalog services that has no entry in O(observations) was not reached, and is a problem.
-positional: observations,domain,addresses,now
+  - A host with catalog services (of O(hosts)) that has no entry in O(observations) was not reached, and is a problem.
+positional: observations,domain,addresses,now,hosts
 options:
   observations:
     description:
@@ -41,6 +41,12 @@ options:
   now:
     description: The time of the check in unix seconds; the controller's clock when not given.
     type: float
+  hosts:
+    description:
+      - The hosts the run covered, usually C(ansible_play_hosts_all); the other hosts of the catalog (left out by
+        C(--limit)) are left out of the report. Every host of the catalog when not given.
+    type: list
+    elements: str
 seealso:
   - plugin: homelab.stack.verify_plan
     plugin_type: filter
@@ -80,8 +86,9 @@ _value:
 """
 
 
-def verify_report(catalog, observations, domain=None, addresses=None, now=None):
-    return site_health.verify_report(catalog, observations, time.time() if now is None else now, domain, addresses)
+def verify_report(catalog, observations, domain=None, addresses=None, now=None, hosts=None):
+    return site_health.verify_report(catalog, observations, time.time() if now is None else now, domain, addresses,
+                                     hosts)
 
 
 class FilterModule:

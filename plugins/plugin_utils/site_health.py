@@ -276,7 +276,7 @@ def _text(seen: Mapping, key: str) -> str | None:
 
 
 def verify_report(catalog: object, observations: object, now: float, domain: object = None,
-                  addresses: object = None) -> dict:
+                  addresses: object = None, hosts: object = None) -> dict:
     """Judge what the playbook gathered: ``{rows, table, problems}``.
 
     ``observations`` maps each host to what was read there: ``units`` (``systemctl show
@@ -284,6 +284,8 @@ def verify_report(catalog: object, observations: object, now: float, domain: obj
     backup runner's textfiles), ``routes`` (the probe's lines, :data:`PROBE_FIELDS`),
     ``targets`` (Prometheus' targets answer, or ``{error}``); a host with catalog services
     and no entry was not reached. ``now`` is the time of the check (unix seconds).
+    ``hosts`` are the hosts the run covered (``ansible_play_hosts_all``: a ``--limit``
+    leaves the others out of the report); None for every host of the catalog.
     Rows are ``{what, where, state, detail, problem}``: units, routes, targets and backup
     sets, each host's in that order, hosts by name; ``table`` the rows as text
     (:func:`table`); ``problems`` one message per row whose
@@ -294,7 +296,9 @@ def verify_report(catalog: object, observations: object, now: float, domain: obj
     services = _present(_catalog(catalog, REPORT))
     if not isinstance(now, (int, float)) or isinstance(now, bool):
         raise AnsibleFilterError(f"{REPORT}: now: must be unix seconds, got {_kind(now)}")
-    hosts = sorted({service["host"] for service in services})
+    if hosts is not None and (not isinstance(hosts, (list, tuple)) or not all(isinstance(host, str) for host in hosts)):
+        raise AnsibleFilterError(f"{REPORT}: hosts: must be a list of host names, got {_kind(hosts)}")
+    hosts = sorted({service["host"] for service in services if hosts is None or service["host"] in hosts})
     rows = []
     for host in hosts:
         plan = verify_plan(services, host, domain, addresses)

@@ -217,6 +217,16 @@ def test_a_host_not_reached_is_a_problem():
     assert judge(seen)["problems"] == ["kronos: host: not reached: nothing could be read there"]
 
 
+def test_hosts_the_run_did_not_cover_are_left_out():
+    seen = observed()
+    del seen["kronos"]
+    report = verify_report(catalog(), seen, NOW, DOMAIN, ADDRESSES, ["jove"])
+    assert report["problems"] == []
+    assert {row["where"] for row in report["rows"]} == {"jove"}
+    with pytest.raises(AnsibleFilterError, match="hosts: must be a list of host names"):
+        verify_report(catalog(), seen, NOW, DOMAIN, ADDRESSES, "jove")
+
+
 def test_units_that_could_not_be_read_are_problems():
     seen = observed()
     seen["jove"]["units"] = None
