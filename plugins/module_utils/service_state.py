@@ -55,15 +55,22 @@ def epoch(text):
     return seconds + fraction
 
 
-def parse_units(output, services):
-    """{service: {active_state, sub_state, load_state, need_daemon_reload}} from
-    ``systemctl show --property=...`` of ``<service>.service`` for each of ``services``.
-    """
+def unit_blocks(output):
+    """{unit id: {property: value}} from ``systemctl show --property=Id,...`` of some units
+    (one ``KEY=value`` block per unit, blocks apart by an empty line)."""
     blocks = {}
     for block in output.strip().split("\n\n"):
         values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         if "Id" in values:
             blocks[values["Id"]] = values
+    return blocks
+
+
+def parse_units(output, services):
+    """{service: {active_state, sub_state, load_state, need_daemon_reload}} from
+    ``systemctl show --property=...`` of ``<service>.service`` for each of ``services``.
+    """
+    blocks = unit_blocks(output)
     result = {}
     for service in services:
         values = blocks.get(service + ".service", {})

@@ -354,6 +354,80 @@ def playbook(name, *extra, expect_ok=True):
     return result.returncode, output
 
 
+def verify_rows(output):
+    """{(what, where): state} of the last table the verify playbook printed in ``output``."""
+    start = output.rindex("TASK [Print the table]")
+    lines = output[start:].split('"msg": [', 1)[1].split("]", 1)[0].splitlines()
+    rows = [re.split(r"\s{2,}", line.strip().strip('",')) for line in lines if line.strip().startswith('"')]
+    assert rows[0] == ["what", "where", "state"], rows[:2]
+    return {(row[0], row[1]): row[2] for row in rows[1:]}
+
+
+def verify_problems(output):
+    """The problems the verify playbook failed with (its fail task's message)."""
+    failed = re.search(r"^fatal: \[\w+\]: FAILED! => (\{.*\})$", output[output.rindex("TASK [Fail naming every problem]"):],
+                       re.M)
+    assert failed, output[-3000:]
+    return json.loads(failed[1])["msg"].split("; ")
+
+
+LAB_ROUTES = {(f"route https://api.{EDGE_DOMAIN}/ (sso)", "jove"): "500",
+              (f"route https://web.{EDGE_DOMAIN}/ (none)", "jove"): "200",
+              (f"route https://files.{EDGE_DOMAIN}/ (none)", "jove"): "200"}
+
+
+def rows_of(rows, kind):
+    return {key: state for key, state in rows.items() if key[0].startswith(kind + " ")}
+
+
+@pytest.mark.parametrize("run", [0, 1], ids=["first", "second"])
+def test_the_site_run_ends_with_the_verify_table(lab, run):
+    output = lab[run]
+    assert re.findall(r"^PLAY \[(.*)\]", output, re.M)[-1] == "Verify the site"
+    assert re.findall(r"^TASK \[(.*)\]", output[output.rindex("PLAY [Verify the site]"):], re.M)[-2:] == [
+        "Print the table", "Fail naming every problem"]
+    rows = verify_rows(output)
+    for unit, host in (("homelab-network", "jove"), ("traefik", "jove"), ("api", "jove"), ("web", "jove"),
+                       ("homelab-network", "kronos"), ("files-data-volume", "kronos"), ("files", "kronos"),
+                       ("prometheus", "kronos")):
+        assert rows[(f"unit {unit}.service", host)] == "active", unit
+    assert rows_of(rows, "route") == LAB_ROUTES
+    targets = rows_of(rows, "target")
+    assert {("target node jove:9100", "kronos"), ("target node kronos:9100", "kronos")} <= set(targets)
+    assert set(targets.values()) <= {"up", "waiting for its first scrape"}, targets
+    # Nothing has been backed up yet, unless a timer fired since (the drill comes later).
+    for volume, host in (("files-data", "kronos"), ("traefik-acme", "jove")):
+        state = rows[(f"backup {volume} (daily)", host)]
+        assert state == "waiting for its first run" or state.endswith(" ago"), state
+
+
+@pytest.mark.parametrize("extra", [(), ("--check",)], ids=["run", "check"])
+def test_verify_passes_changing_nothing(lab, extra):
+    _returncode, output = playbook("verify", *extra)
+    assert {name: counts[1] for name, counts in recap(output).items()} == {"jove": 0, "kronos": 0}
+    rows = verify_rows(output)
+    assert rows[("unit web.service", "jove")] == "active"
+    assert rows_of(rows, "route") == LAB_ROUTES
+
+
+def test_verify_fails_naming_a_stopped_service(lab):
+    assert on_host("lab-jove", "systemctl", "stop", "web.service").returncode == 0
+    try:
+        returncode, output = playbook("verify", expect_ok=False)
+    finally:
+        assert on_host("lab-jove", "systemctl", "start", "web.service").returncode == 0
+        # Healthy again before the next test: the unit active and the route answering through the edge.
+        eventually(lambda: on_host("lab-jove", "systemctl", "is-active", "web.service").stdout.strip() == "active"
+                   and through_edge("web")[0] == 200, "web answering through the edge again")
+    assert returncode != 0
+    # Stopped: inactive, or failed when the container's exit on SIGTERM counts as a failure.
+    assert verify_rows(output)[("unit web.service", "jove")] in ("inactive", "failed")
+    problems = verify_problems(output)
+    # The unit and its route, and nothing else: the rest of the site is healthy.
+    assert problems[0].split(": ")[:2] == ["jove", "unit web.service"], problems
+    assert [problem.split(": ")[1] for problem in problems[1:]] == [f"route https://web.{EDGE_DOMAIN}/ (none)"], problems
+
+
 def files_checksums():
     """sha256 of every file in the files service's data volume, as the service sees it."""
     listing = on_host("lab-kronos", "podman", "exec", "files", "sh", "-c",
