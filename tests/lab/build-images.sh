@@ -29,6 +29,9 @@ build_base() {
     mapfile -t include < <(grep -v '^\s*#' "$here/host/packages.txt" | sed '/^\s*$/d')
     rootfs="$(mktemp -d "${TMPDIR:-/tmp}/homelab-lab-rootfs.XXXXXX")"
     trap 'rm -rf "$rootfs"; trap - RETURN' RETURN
+    # The directory becomes the image's /: mktemp's 0700 would lock every user but root out
+    # of the whole file system (PostgreSQL runs as postgres, the base role's admin logs in).
+    chmod 755 "$rootfs"
     lab_say "debootstrap $suite into a temporary rootfs (a few minutes)"
     debootstrap --variant=minbase --include="$(IFS=,; echo "${include[*]}")" \
         "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
@@ -47,6 +50,7 @@ build_app() {
     bb="$(command -v busybox)" || lab_die "busybox is missing: apt-get install busybox-static"
     rootfs="$(mktemp -d "${TMPDIR:-/tmp}/homelab-lab-app.XXXXXX")"
     trap 'rm -rf "$rootfs"; trap - RETURN' RETURN
+    chmod 755 "$rootfs"  # the image's /, as in build_base
     mkdir -p "$rootfs"/bin "$rootfs"/www/cgi-bin "$rootfs"/tmp "$rootfs"/etc
     cp "$bb" "$rootfs/bin/busybox"
     for applet in sh env sort cat printf sleep wget; do

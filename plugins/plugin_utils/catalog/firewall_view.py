@@ -32,10 +32,11 @@ def firewall_ports(catalog: object, host: object) -> list:
     protocol, scope), sorted by port; ``services`` names who publishes it."""
     host = _host(host, "firewall_ports")
     found: dict = {}
-    for service in _present(_catalog(catalog, "firewall_ports")):
+    services = _catalog(catalog, "firewall_ports")
+    for service in _present(services):
         if service["host"] != host:
             continue
-        for field, _text, address, port, protocol in _bindings(service):
+        for field, _text, address, port, protocol in _bindings(service, services):
             if _loopback(address):
                 continue
             public = service["platform"] == PUBLIC_KIND and field.startswith("publish[")
