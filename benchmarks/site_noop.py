@@ -23,7 +23,7 @@ import yaml
 from lab import BIN, INVENTORY, ROOT, env
 
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
-LAYERS = ("guests", "base", "mesh", "platform", "services")
+LAYERS = ("guests", "base", "mesh", "platform", "services", "backups", "verify")
 
 
 def playbook(path):
