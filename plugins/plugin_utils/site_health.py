@@ -131,7 +131,7 @@ def verify_plan(catalog: object, host: object, domain: object = None, addresses:
     addresses = _addresses(addresses, PLAN)
     services = _present(_catalog(catalog, PLAN))
     sets = [item for item in backup_sets(services) if item["host"] == host]
-    units = [service_name(unit["name"], unit["type"]) for unit in host_units(services, host, addresses.get(host))]
+    units = [service_name(unit["name"], unit["type"]) for unit in host_units(services, host, addresses.get(host), addresses)]
     units += sorted({_timer(item["service"]) for item in sets})
     edge, prometheus = _edge(services), _prometheus(services)
     url = _published_url(prometheus) if prometheus is not None and prometheus["host"] == host else None

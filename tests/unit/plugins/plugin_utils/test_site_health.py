@@ -414,3 +414,13 @@ def test_a_bad_time_or_catalog_is_a_clear_error():
 @pytest.mark.parametrize("seconds, text", [(-5, "0s"), (5, "5s"), (61, "1m"), (3600, "1h"), (90000, "1d")])
 def test_ages_for_people(seconds, text):
     assert age(seconds) == text
+
+
+def test_an_app_whose_database_is_on_another_host_is_read_with_the_addresses():
+    # host_units needs every host's mesh address for an app whose database is elsewhere.
+    site = SITE + [{"name": "postgres", "host": "kronos", "platform": "postgres",
+                    "secrets": {"POSTGRES_PASSWORD": "x"}},
+                   {"name": "notes", "host": "jove", "image": APP, "database": {"server": "postgres"}}]
+    plan = verify_plan(catalog(site), "jove", DOMAIN, ADDRESSES)
+    assert "notes.service" in plan["units"]
+    assert "postgres.service" in verify_plan(catalog(site), "kronos", DOMAIN, ADDRESSES)["units"]
