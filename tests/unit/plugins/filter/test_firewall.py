@@ -97,3 +97,14 @@ def test_good_zones_and_a_later_layers_interface_pass():
              {"name": "management", "interfaces": ["eth0"], "sources": ["192.168.10.0/24"]},
              {"name": "office", "sources": ["10.0.0.0/8"]}]
     assert firewall_zone_problems(zones, ["lo", "eth0"], ["tailscale0"]) == []
+
+
+def test_a_postgres_opens_5432_to_the_mesh_only_while_an_app_on_another_host_uses_it():
+    server = {"name": "db", "host": "kronos", "platform": "postgres", "image": "localhost/postgres:1",
+              "secrets": {"POSTGRES_PASSWORD": "x"}}
+    remote_app = {"name": "notes", "host": "jove", "image": "localhost/app:1", "database": {"server": "db"}}
+    local_app = {**remote_app, "host": "kronos"}
+    ports = firewall_ports(validate_catalog(CATALOG + [server, remote_app], HOSTS, edge="jove"), "kronos")
+    assert {"port": 5432, "protocol": "tcp", "scope": "mesh", "services": ["db"]} in ports
+    ports = firewall_ports(validate_catalog(CATALOG + [server, local_app], HOSTS, edge="jove"), "kronos")
+    assert [port for port in ports if port["port"] == 5432] == []
