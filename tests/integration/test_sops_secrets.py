@@ -271,8 +271,11 @@ def test_the_labs_secrets_are_made_once_and_reach_its_inventory(tmp_path):
     key = state / "age-key.txt"
     assert key.stat().st_mode & 0o777 == 0o600
     secret = {group: sops_decrypt(state / "group_vars" / f"{group}.sops.yaml", key) for group in ("all", "site_a", "site_b")}
+    assert {group: set(values) for group, values in secret.items()} == {
+        "all": {"lab_files_token", "lab_postgres_password"},
+        "site_a": {"backup_password", "backup_rest_password"}, "site_b": {"backup_password", "backup_rest_password"}}
     values = [value for group in secret.values() for value in group.values()]
-    assert len(set(values)) == 5 and all(len(value) == 48 for value in values)
+    assert len(set(values)) == len(values) and all(len(value) == 48 for value in values)
     for text in files.values():
         assert not [value for value in values if value in text]
 
