@@ -140,3 +140,40 @@ def image_reference(image):
     if "@" in last:
         return None
     return image if ":" in last else image + ":latest"
+
+
+def short_name_candidates(reference):
+    """The names Podman lists a short-name ``reference`` under after a pull from Docker Hub.
+
+    ``podman images`` shows fully qualified names (``docker.io/library/nginx:latest``) for
+    a catalog's ``nginx`` or ``nginx:latest``; a reference whose first part is a registry
+    (it has a dot or a port, or is ``localhost``) is already what Podman shows.
+    """
+    first, slash, _rest = reference.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return [reference]
+    if not slash:
+        return [reference, "docker.io/library/" + reference]
+    return [reference, "docker.io/" + reference]
+
+
+def image_tag(images, image):
+    """The name the host lists its tag for ``image`` under, in ``parse_images``'s result, or
+    None: pinned by digest (there is no tag to move) or not on the host.
+
+    ``podman tag`` needs this name rather than the catalog's: it reads a short name as
+    ``localhost/<name>``.
+    """
+    reference = image_reference(image)
+    if reference is None:
+        return None
+    for name in short_name_candidates(reference):
+        if name in images:
+            return name
+    return None
+
+
+def image_id(images, image):
+    """The id of the image the host's tag for ``image`` names, or None (see ``image_tag``)."""
+    name = image_tag(images, image)
+    return images[name] if name else None

@@ -16,7 +16,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
     unit_filename,
     unit_text,
 )
-from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_LABEL, image_reference
+from ansible_collections.homelab.stack.plugins.module_utils.service_state import MANAGED_LABEL, image_id
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _is_list
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.names import secret_name, volume_name
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (
@@ -174,10 +174,9 @@ def _restart_reasons(service: dict, state: dict, files: list) -> list:
         secret = by_name.get(secret_name(name, key))
         if secret and secret["created"] > created:
             reasons.append(f"secret {secret['name']} changed after the container started")
-    reference = image_reference(service["image"])
-    current = state["images"].get(reference) if reference else None
+    current = image_id(state["images"], service["image"])
     if current and container["image_id"] and current != container["image_id"]:
-        reasons.append(f"{reference} now names another image than the container runs")
+        reasons.append(f"{service['image']} now names another image than the container runs")
     return reasons
 
 

@@ -7,6 +7,8 @@ import pytest
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import (
     StateError,
     epoch,
+    image_id,
+    image_tag,
     image_reference,
     parse_containers,
     parse_images,
@@ -60,3 +62,30 @@ def test_containers_images_and_secrets():
 ])
 def test_image_references(image, reference):
     assert image_reference(image) == reference
+
+
+IMAGES = {"docker.io/library/nginx:latest": "nginx-id", "docker.io/traefik/whoami:v1.10": "whoami-id",
+          "localhost/app:latest": "app-id", "ghcr.io/org/tool:1": "tool-id"}
+
+
+@pytest.mark.parametrize(("image", "expected"), [
+    # Podman lists a pulled short name under its Docker Hub name.
+    ("nginx", "nginx-id"),
+    ("nginx:latest", "nginx-id"),
+    ("traefik/whoami:v1.10", "whoami-id"),
+    ("docker.io/traefik/whoami:v1.10", "whoami-id"),
+    ("localhost/app", "app-id"),
+    ("ghcr.io/org/tool:1", "tool-id"),
+    # A registry host is never given docker.io's prefix; absent and pinned images have no tag id.
+    ("ghcr.io/org/tool:2", None),
+    ("localhost/other", None),
+    ("nginx@sha256:" + "0" * 64, None),
+])
+def test_the_image_id_a_tag_names(image, expected):
+    assert image_id(IMAGES, image) == expected
+
+
+def test_the_name_a_tag_is_listed_under():
+    assert image_tag(IMAGES, "nginx") == "docker.io/library/nginx:latest"
+    assert image_tag(IMAGES, "localhost/app") == "localhost/app:latest"
+    assert image_tag(IMAGES, "localhost/other") is None
