@@ -615,6 +615,89 @@ def test_backup_verify_fails_naming_a_damaged_repository(drill):
 MESH = {"jove": "10.231.0.10", "kronos": "10.231.0.11"}
 
 
+LAB_APP_IMAGE = "localhost/homelab-lab-app:latest"
+LAB_APP_COMMAND = '["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]'
+
+
+def image_of(container, service):
+    """The id of the image a service's container runs."""
+    return on_host(container, "podman", "container", "inspect", "--format", "{{.Image}}", service).stdout.strip()
+
+
+def tag_of(container, reference=LAB_APP_IMAGE):
+    return on_host(container, "podman", "image", "inspect", "--format", "{{.Id}}", reference).stdout.strip()
+
+
+def new_app_image(container, script):
+    """A new version of the lab's app image on a host, as a pull would leave it: the tag
+    names the current image changed by ``script``. Returns its id."""
+    built = on_host(container, "podman", "run", "--name", "lab-new-image", "--network", "none", LAB_APP_IMAGE,
+                    "/bin/busybox", "sh", "-c", script)
+    assert built.returncode == 0, built.stderr
+    committed = on_host(container, "podman", "commit", "--quiet", "--change", f"CMD {LAB_APP_COMMAND}",
+                        "lab-new-image", LAB_APP_IMAGE)
+    on_host(container, "podman", "rm", "lab-new-image")
+    assert committed.returncode == 0, committed.stderr
+    return tag_of(container)
+
+
+def test_update_refuses_an_unknown_service_before_any_change(lab):
+    returncode, output = playbook("update", "-e", '{"update_services": ["nope"]}', expect_ok=False)
+    assert returncode != 0
+    assert "update_services: nope is not a service of the catalog" in output
+    assert all(counts[1] == 0 for counts in recap(output).values())
+
+
+def test_update_moves_a_service_to_its_new_image_after_a_backup(lab):
+    before = image_of("lab-kronos", "files")
+    new = new_app_image("lab-kronos", "echo lab-update-2 > /www/version.txt")
+    assert new != before
+
+    _returncode, checked = playbook("update", "--check")
+    assert f"files: {LAB_APP_IMAGE} {before[:12]} -> {new[:12]}, after a backup of files" in checked
+    assert image_of("lab-kronos", "files") == before
+
+    _returncode, output = playbook("update")
+    assert {name: counts[1] > 0 for name, counts in recap(output).items()} == {"jove": False, "kronos": True}
+    assert image_of("lab-kronos", "files") == new
+    assert through_edge("files", "/version.txt")[::2] == (200, b"lab-update-2\n")
+    # The volume was backed up first, and the image it ran is kept under its rollback name.
+    assert [set(snapshot["tags"]) for snapshot in snapshots("lab-kronos", "--tag", "pre-update")] == [
+        {"service:files", "volume:files-data", "pre-update"}]
+    assert tag_of("lab-kronos", "localhost/homelab-rollback/files:previous") == before
+
+    _returncode, again = playbook("update")
+    assert {name: counts[1] for name, counts in recap(again).items()} == {"jove": 0, "kronos": 0}
+
+
+def test_update_rolls_back_what_does_not_become_healthy_and_stops_before_the_next_site(lab):
+    # jove (site A, updated first): the app image loses its page, so api's health check fails.
+    # kronos (site B) has a new image too, which it must not get: the run stops at jove.
+    ran = {service: image_of("lab-jove", service) for service in ("api", "web", "edge-pages")}
+    previous = tag_of("lab-jove")
+    broken = new_app_image("lab-jove", "rm /www/index.html")
+    kronos_ran = image_of("lab-kronos", "files")
+    kronos_new = new_app_image("lab-kronos", "echo lab-update-3 > /www/version.txt")
+    try:
+        returncode, output = playbook("update", "-e", "update_health_timeout=10", expect_ok=False)
+        assert returncode != 0
+        failed = re.search(r"^fatal: \[jove\]: FAILED! => (\{.*\})$", output, re.M)
+        assert failed, output[-3000:]
+        message = json.loads(failed[1])["msg"]
+        assert re.match(rf"^[a-z, -]+: rolled back to {previous[:12]} \({LAB_APP_IMAGE} {broken[:12]} did not become"
+                        r" healthy within 10 s\)", message), message
+        assert set(message.split(":", 1)[0].split(", ")) == set(ran)
+        assert tag_of("lab-jove") == previous
+        assert {service: image_of("lab-jove", service) for service in ran} == ran
+        assert on_host("lab-jove", "podman", "healthcheck", "run", "api").returncode == 0
+        assert through_edge("web")[0] == 200
+        assert image_of("lab-kronos", "files") == kronos_ran
+    finally:
+        on_host("lab-kronos", "podman", "tag", kronos_ran, LAB_APP_IMAGE)
+        on_host("lab-kronos", "podman", "rmi", kronos_new)
+        on_host("lab-jove", "podman", "rmi", broken)
+
+
 def connects(address, port):
     """Whether a TCP connection from the controller to ``address:port`` is accepted (a dropped
     SYN waits out the timeout; a refused one fails at once)."""

@@ -66,6 +66,7 @@ def test_homelab_wide_options_mean_the_same_in_every_role():
             if name.startswith("homelab_"):
                 seen.setdefault(name, {})[role.name] = (option.get("type"), option.get("default"))
     assert seen["homelab_quadlet_dir"] == {"podman": ("path", "/etc/containers/systemd"),
-                                           "service": ("path", "/etc/containers/systemd")}
+                                           "service": ("path", "/etc/containers/systemd"),
+                                           "update": ("path", "/etc/containers/systemd")}
     disagreeing = {name: roles for name, roles in seen.items() if len(set(roles.values())) > 1}
     assert disagreeing == {}
