@@ -34,6 +34,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.service_state import
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import monitoring
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.backup import interval_seconds
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import _kind
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.monitoring_view import _addresses as mesh_addresses_checked
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.views import (
     _catalog,
     _host,
@@ -109,11 +110,8 @@ def _routes(services: list, domain: object, addresses: Mapping) -> list:
 
 
 def _addresses(addresses: object, filter_name: str) -> dict:
-    if addresses is None:
-        return {}
-    if not isinstance(addresses, Mapping):
-        raise AnsibleFilterError(f"{filter_name}: addresses: must be a mapping of host to address, got {_kind(addresses)}")
-    return dict(addresses)
+    """The mesh addresses, checked as the monitoring view checks them; None when none are given."""
+    return {} if addresses is None else mesh_addresses_checked(addresses, filter_name)
 
 
 def verify_plan(catalog: object, host: object, domain: object = None, addresses: object = None) -> dict:

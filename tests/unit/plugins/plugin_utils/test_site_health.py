@@ -409,6 +409,11 @@ def test_a_bad_time_or_catalog_is_a_clear_error():
         verify_plan([{"name": "web"}], "jove")
     with pytest.raises(AnsibleFilterError, match="verify_plan: addresses: must be a mapping"):
         verify_plan(catalog(), "jove", DOMAIN, ["10.231.0.10"])
+    # Checked as the monitoring view checks them: a host without an address is named.
+    with pytest.raises(AnsibleFilterError, match="verify_plan: addresses: host kronos: must not be empty"):
+        verify_plan(catalog(), "jove", DOMAIN, {"jove": "10.231.0.10", "kronos": ""})
+    with pytest.raises(AnsibleFilterError, match="verify_report: addresses: host kronos: must be a string"):
+        verify_report(catalog(), observed(), NOW, DOMAIN, {"jove": "10.231.0.10", "kronos": None})
 
 
 @pytest.mark.parametrize("seconds, text", [(-5, "0s"), (5, "5s"), (61, "1m"), (3600, "1h"), (90000, "1d")])
