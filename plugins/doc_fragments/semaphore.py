@@ -23,15 +23,4 @@ options:
       - If not set, the environment variable E(SEMAPHORE_TOKEN) is used.
       - Never logged or shown in messages.
     type: str
-  validate_certs:
-    description:
-      - Verify Semaphore's TLS certificate. Turn off only for a self-signed certificate you cannot replace.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for a connection and for each answer of the API.
-      - Reads that fail with HTTP 502, 503 or 504 or cannot connect are tried twice more; writes never are.
-    type: int
-    default: 30
 """

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ansible.module_utils.basic import env_fallback
+from ansible_collections.homelab.stack.plugins.module_utils.api_connection import connection_argument_spec, connection_problem
 from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
 
 try:
@@ -64,12 +64,7 @@ class AuthentikAuthError(AuthentikError):
 
 def api_argument_spec():
     """The connection options every ``authentik_*`` module takes (doc fragment ``authentik``)."""
-    return dict(
-        api_url=dict(type="str", fallback=(env_fallback, [URL_ENV])),
-        api_token=dict(type="str", no_log=True, fallback=(env_fallback, [TOKEN_ENV])),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-    )
+    return connection_argument_spec(URL_ENV, TOKEN_ENV)
 
 
 def client_from_module(module):
@@ -77,12 +72,9 @@ def client_from_module(module):
     params = module.params
     if not HAS_REQUESTS:
         module.fail_json(msg="the Python library 'requests' is required to talk to the Authentik API")
-    if not params.get("api_url"):
-        module.fail_json(msg="api_url: no Authentik address given (set api_url or %s)" % URL_ENV)
-    if not params.get("api_token"):
-        module.fail_json(msg="api_token: no Authentik API token given (set api_token or %s)" % TOKEN_ENV)
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout: must be a positive number of seconds, got %s" % params["timeout"])
+    problem = connection_problem(params, "Authentik", URL_ENV, TOKEN_ENV)
+    if problem:
+        module.fail_json(msg=problem)
     return AuthentikClient(params["api_url"], params["api_token"], validate_certs=params["validate_certs"],
                            timeout=params["timeout"])
 

@@ -25,6 +25,7 @@ author:
   - homelab.stack maintainers (@homelab-stack)
 extends_documentation_fragment:
   - homelab.stack.semaphore
+  - homelab.stack.api_connection
 attributes:
   check_mode:
     support: full
