@@ -725,8 +725,11 @@ def send(client, project_id, requests, ids):
             created = answer.get("id") if isinstance(answer, dict) else None
             if created is None:
                 # Semaphore before 2.12 answered some creations with 204 and no object: find it by name.
-                created = max(obj["id"] for obj in client.list(collection_path(project_id, request["kind"]))
-                              if obj["name"] == request["name"])
+                found = [obj["id"] for obj in client.list(collection_path(project_id, request["kind"]))
+                         if obj["name"] == request["name"]]
+                if not found:
+                    raise SemaphoreError("%s: Semaphore created it but does not list it" % describe(request, project_id))
+                created = max(found)
             ids[Ref(request["kind"], request["name"])] = created
 
 
