@@ -334,13 +334,16 @@ class _Api:
 
     # Each store: the new or updated object from the body (old: the stored one, or None)
 
-    def reference(self, store, object_id, field, required=False):
+    def reference(self, store, object_id, field, required=False, status=400):
+        """An id that must name an object of the project. Semaphore looks the keys of a repository
+        or an inventory up first (ValidateRepository, ValidateInventory: a 404 with no body);
+        other references fail on the database's foreign key (a 400 with no body)."""
         if object_id is None:
             if required:
                 raise refused("%s can not be empty" % field)
             return
         if object_id not in self.project[store]:
-            raise refused("%s: no %s %s in this project" % (field, store[:-1], object_id))
+            raise ApiError(status)
 
     def keys(self, old, body):
         if not body.get("name"):
@@ -363,7 +366,7 @@ class _Api:
         for field in ("name", "git_url", "git_branch"):
             if not body.get(field):
                 raise refused("%s can not be empty" % field)
-        self.reference("keys", body.get("ssh_key_id"), "ssh_key_id", required=True)
+        self.reference("keys", body.get("ssh_key_id"), "ssh_key_id", required=True, status=404)
         return {field: body.get(field) for field in REPOSITORY_FIELDS}
 
     def inventories(self, _old, body):
@@ -373,8 +376,8 @@ class _Api:
             raise refused("Not supported inventory type")
         if body["type"] == "file" and (body.get("inventory", "").startswith("/") or ".." in body.get("inventory", "").split("/")):
             raise refused("Invalid inventory file pathname. Must be: path/to/inventory.")
-        self.reference("keys", body.get("ssh_key_id"), "ssh_key_id")
-        self.reference("keys", body.get("become_key_id"), "become_key_id")
+        self.reference("keys", body.get("ssh_key_id"), "ssh_key_id", status=404)
+        self.reference("keys", body.get("become_key_id"), "become_key_id", status=404)
         self.reference("repositories", body.get("repository_id"), "repository_id")
         return {field: body.get(field) for field in INVENTORY_FIELDS}
 

@@ -102,6 +102,10 @@ def test_objects_in_use_cannot_be_deleted_and_a_template_takes_its_schedules(fak
                 "ssh_key_id": none_key}).json()["id"]
     inventory = api(fake, "POST", "/project/%d/inventory" % project_id,
                     {"name": "i", "project_id": project_id, "type": "file", "inventory": "hosts.yml"}).json()["id"]
+    missing = api(fake, "POST", "/project/%d/templates" % project_id,
+                  {"name": "t", "project_id": project_id, "playbook": "site.yml", "app": "ansible",
+                   "inventory_id": inventory + 50, "repository_id": repo, "environment_id": env})
+    assert missing.status_code == 400 and missing.content == b"" and fake.project("p")["templates"] == {}
     template = api(fake, "POST", "/project/%d/templates" % project_id,
                    {"name": "t", "project_id": project_id, "playbook": "site.yml", "app": "ansible",
                     "inventory_id": inventory, "repository_id": repo, "environment_id": env}).json()["id"]
