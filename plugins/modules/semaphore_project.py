@@ -87,7 +87,10 @@ options:
         type: str
         required: true
       login:
-        description: User name of an V(ssh) or V(login_password) key.
+        description:
+          - User name of an V(ssh) or V(login_password) key.
+          - Semaphore keeps it inside the write-only secret, so a changed login reaches Semaphore only when the secret is sent (see
+            O(update_secrets)).
         type: str
       private_key:
         description: The private key (PEM or OpenSSH text) of an V(ssh) key. Required with V(ssh).

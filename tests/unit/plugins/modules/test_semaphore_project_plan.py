@@ -73,8 +73,9 @@ def test_a_new_project_gets_everything_but_semaphores_none_key_in_dependency_ord
 
 
 def test_an_update_is_a_whole_put_with_the_ids_and_unmanaged_fields_carried_over():
-    changed = dict(DECLARED, templates=[dict(TEMPLATES[0], playbook="site2.yml")])
-    before, after, requests = plan(params(**changed), semaphore_has(), 7)
+    changed = params(**DECLARED)
+    changed["templates"] = [dict(TEMPLATES[0], playbook="site2.yml")]
+    before, after, requests = plan(changed, semaphore_has(), 7)
     assert methods(requests) == [("PUT", "template", "site")]
     body = requests[0]["body"]
     assert body["id"] == 1 and body["project_id"] == 7 and body["playbook"] == "site2.yml"
