@@ -19,8 +19,12 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ansible_collections.homelab.stack.plugins.module_utils.api_connection import connection_argument_spec, connection_problem
-from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
+from ansible_collections.homelab.stack.plugins.module_utils.api_connection import (
+    api_origin,
+    bearer_session,
+    connection_argument_spec,
+    connection_problem,
+)
 
 try:
     import requests
@@ -34,7 +38,6 @@ API_PREFIX = "/api/v3"
 TOKEN_ENV = "AUTHENTIK_TOKEN"
 URL_ENV = "AUTHENTIK_URL"
 RETRY_STATUS = (502, 503, 504)
-SAFE_METHODS = ("GET", "HEAD")
 PAGE_SIZE = 100
 # Objects of a fresh Authentik (2026.2) that the modules default to.
 EMBEDDED_OUTPOST = "authentik Embedded Outpost"
@@ -88,13 +91,11 @@ def provider_flows_argument_spec():
 
 
 def base_url(url):
-    """The Authentik origin without a trailing slash; a trailing ``/api/v3`` is accepted too."""
-    url = (url or "").strip().rstrip("/")
-    if url.endswith(API_PREFIX):
-        url = url[:-len(API_PREFIX)]
-    if "://" not in url:
+    """The server's origin without a trailing slash; a trailing ``/api/v3`` is accepted too."""
+    origin = api_origin(url, API_PREFIX)
+    if origin is None:
         raise AuthentikError("api_url: %r is not an address such as https://auth.example.com" % url)
-    return url
+    return origin
 
 
 def segment(value):
@@ -113,12 +114,8 @@ class AuthentikClient:
         self.url = base_url(api_url)
         self.timeout = timeout
         self._token = token
-        # Reads are retried after 502/503/504 and failed connections (see http_retry).
-        self.session = mount_retries(session or requests.Session(), max(0, int(retries)), backoff, RETRY_STATUS,
-                                     methods=SAFE_METHODS, retry_connection_errors=True)
-        self.session.verify = validate_certs
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["Authorization"] = "Bearer %s" % token
+        self.session = bearer_session(session or requests.Session(), token, validate_certs, retries, backoff,
+                                      RETRY_STATUS)
 
     # The generic calls
 

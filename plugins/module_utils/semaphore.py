@@ -33,8 +33,12 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.homelab.stack.plugins.module_utils.api_connection import connection_argument_spec, connection_problem
-from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
+from ansible_collections.homelab.stack.plugins.module_utils.api_connection import (
+    api_origin,
+    bearer_session,
+    connection_argument_spec,
+    connection_problem,
+)
 
 try:
     import requests
@@ -48,10 +52,7 @@ API_PREFIX = "/api"
 TOKEN_ENV = "SEMAPHORE_TOKEN"
 URL_ENV = "SEMAPHORE_URL"
 RETRY_STATUS = (502, 503, 504)
-SAFE_METHODS = ("GET", "HEAD")
 KEY_TYPES = ("ssh", "login_password", "none")
-INVENTORY_TYPES = ("file", "static", "static-yaml")
-SECRET_TYPES = ("env", "var")
 # Survey variable types as the module names them -> as Semaphore stores them ("" is a string).
 SURVEY_TYPES = {"string": "", "int": "int", "enum": "enum", "secret": "secret"}
 # What stands for a write-only secret in views and diffs.
@@ -97,13 +98,11 @@ def client_from_module(module):
 
 
 def base_url(url):
-    """The Semaphore origin without a trailing slash; a trailing ``/api`` is accepted too."""
-    url = (url or "").strip().rstrip("/")
-    if url.endswith(API_PREFIX):
-        url = url[:-len(API_PREFIX)]
-    if "://" not in url:
+    """The server's origin without a trailing slash; a trailing ``/api`` is accepted too."""
+    origin = api_origin(url, API_PREFIX)
+    if origin is None:
         raise SemaphoreError("api_url: %r is not an address such as https://semaphore.example.com" % url)
-    return url
+    return origin
 
 
 class SemaphoreClient:
@@ -115,11 +114,8 @@ class SemaphoreClient:
         self.url = base_url(api_url)
         self.timeout = timeout
         self._token = token
-        self.session = mount_retries(session or requests.Session(), max(0, int(retries)), backoff, RETRY_STATUS,
-                                     methods=SAFE_METHODS, retry_connection_errors=True)
-        self.session.verify = validate_certs
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["Authorization"] = "Bearer %s" % token
+        self.session = bearer_session(session or requests.Session(), token, validate_certs, retries, backoff,
+                                      RETRY_STATUS)
 
     def request(self, method, path, params=None, body=None):
         """Send one request to ``/api<path>``; the decoded JSON answer (None when empty)."""
