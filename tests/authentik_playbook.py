@@ -1,4 +1,5 @@
-"""Running ``authentik_*`` modules through ansible-playbook against a FakeAuthentik."""
+"""Running the API modules (``authentik_*``, ``semaphore_*``) through ansible-playbook against
+their fake server (FakeAuthentik by default)."""
 
 from __future__ import annotations
 
@@ -15,25 +16,28 @@ from fakes.authentik import TOKEN
 class Runner:
     """Runs one task of a module in a one-task playbook; keeps the last run's output."""
 
-    def __init__(self, fake, tmp_path, module):
+    def __init__(self, fake, tmp_path, module, group="authentik", token_env="AUTHENTIK_TOKEN", token=TOKEN):
         self.fake = fake
         self.tmp_path = tmp_path
         self.module = "homelab.stack.%s" % module
+        self.group = group
+        self.token_env = token_env
+        self.token = token
         self.last = None
 
-    def play(self, args, check=False, verbose=False, token=TOKEN, task_extra=None):
+    def play(self, args, check=False, verbose=False, token=None, task_extra=None):
         """Run the task; returns its result dict (JSON callback), or None with ``verbose``.
 
         The connection comes through ``module_defaults`` of the action group and the token
-        through the environment (``AUTHENTIK_TOKEN``), as a playbook would keep it.
+        (default: the fake's) through the environment (``token_env``), as a playbook would keep it.
         """
         task = dict({"name": "under test", self.module: args, "register": "outcome"}, **(task_extra or {}))
         play = [{"hosts": "localhost", "gather_facts": False,
-                 "module_defaults": {"group/homelab.stack.authentik": {"api_url": self.fake.url, "timeout": 5}},
+                 "module_defaults": {"group/homelab.stack.%s" % self.group: {"api_url": self.fake.url, "timeout": 5}},
                  "tasks": [task]}]
         playbook = self.tmp_path / "play.yml"
         playbook.write_text(yaml.safe_dump(play))
-        env = dict(os.environ, AUTHENTIK_TOKEN=token, ANSIBLE_NOCOLOR="1")
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", **{self.token_env: token or self.token})
         if not verbose:
             env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
         command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "--diff",

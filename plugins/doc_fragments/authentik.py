@@ -24,17 +24,6 @@ options:
       - If not set, the environment variable E(AUTHENTIK_TOKEN) is used.
       - Never logged or shown in messages.
     type: str
-  validate_certs:
-    description:
-      - Verify Authentik's TLS certificate. Turn off only for a self-signed certificate you cannot replace.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Seconds to wait for a connection and for each answer of the API.
-      - Reads that fail with HTTP 502, 503 or 504 or cannot connect are tried twice more; writes never are.
-    type: int
-    default: 30
 """
 
     PROVIDER_FLOWS = r"""

@@ -19,8 +19,12 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ansible.module_utils.basic import env_fallback
-from ansible_collections.homelab.stack.plugins.module_utils.http_retry import mount_retries
+from ansible_collections.homelab.stack.plugins.module_utils.api_connection import (
+    api_origin,
+    bearer_session,
+    connection_argument_spec,
+    connection_problem,
+)
 
 try:
     import requests
@@ -34,7 +38,6 @@ API_PREFIX = "/api/v3"
 TOKEN_ENV = "AUTHENTIK_TOKEN"
 URL_ENV = "AUTHENTIK_URL"
 RETRY_STATUS = (502, 503, 504)
-SAFE_METHODS = ("GET", "HEAD")
 PAGE_SIZE = 100
 # Objects of a fresh Authentik (2026.2) that the modules default to.
 EMBEDDED_OUTPOST = "authentik Embedded Outpost"
@@ -64,12 +67,7 @@ class AuthentikAuthError(AuthentikError):
 
 def api_argument_spec():
     """The connection options every ``authentik_*`` module takes (doc fragment ``authentik``)."""
-    return dict(
-        api_url=dict(type="str", fallback=(env_fallback, [URL_ENV])),
-        api_token=dict(type="str", no_log=True, fallback=(env_fallback, [TOKEN_ENV])),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-    )
+    return connection_argument_spec(URL_ENV, TOKEN_ENV)
 
 
 def client_from_module(module):
@@ -77,12 +75,9 @@ def client_from_module(module):
     params = module.params
     if not HAS_REQUESTS:
         module.fail_json(msg="the Python library 'requests' is required to talk to the Authentik API")
-    if not params.get("api_url"):
-        module.fail_json(msg="api_url: no Authentik address given (set api_url or %s)" % URL_ENV)
-    if not params.get("api_token"):
-        module.fail_json(msg="api_token: no Authentik API token given (set api_token or %s)" % TOKEN_ENV)
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout: must be a positive number of seconds, got %s" % params["timeout"])
+    problem = connection_problem(params, "Authentik", URL_ENV, TOKEN_ENV)
+    if problem:
+        module.fail_json(msg=problem)
     return AuthentikClient(params["api_url"], params["api_token"], validate_certs=params["validate_certs"],
                            timeout=params["timeout"])
 
@@ -96,13 +91,11 @@ def provider_flows_argument_spec():
 
 
 def base_url(url):
-    """The Authentik origin without a trailing slash; a trailing ``/api/v3`` is accepted too."""
-    url = (url or "").strip().rstrip("/")
-    if url.endswith(API_PREFIX):
-        url = url[:-len(API_PREFIX)]
-    if "://" not in url:
+    """The server's origin without a trailing slash; a trailing ``/api/v3`` is accepted too."""
+    origin = api_origin(url, API_PREFIX)
+    if origin is None:
         raise AuthentikError("api_url: %r is not an address such as https://auth.example.com" % url)
-    return url
+    return origin
 
 
 def segment(value):
@@ -121,12 +114,8 @@ class AuthentikClient:
         self.url = base_url(api_url)
         self.timeout = timeout
         self._token = token
-        # Reads are retried after 502/503/504 and failed connections (see http_retry).
-        self.session = mount_retries(session or requests.Session(), max(0, int(retries)), backoff, RETRY_STATUS,
-                                     methods=SAFE_METHODS, retry_connection_errors=True)
-        self.session.verify = validate_certs
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["Authorization"] = "Bearer %s" % token
+        self.session = bearer_session(session or requests.Session(), token, validate_certs, retries, backoff,
+                                      RETRY_STATUS)
 
     # The generic calls
 

@@ -23,6 +23,7 @@ author:
   - homelab.stack maintainers (@homelab-stack)
 extends_documentation_fragment:
   - homelab.stack.authentik
+  - homelab.stack.api_connection
   - homelab.stack.authentik.provider_flows
 attributes:
   check_mode:

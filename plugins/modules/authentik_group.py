@@ -17,6 +17,7 @@ author:
   - homelab.stack maintainers (@homelab-stack)
 extends_documentation_fragment:
   - homelab.stack.authentik
+  - homelab.stack.api_connection
 attributes:
   check_mode:
     support: full

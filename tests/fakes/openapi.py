@@ -100,15 +100,22 @@ class Operation:
         return {name for (where, name) in self.parameters if where == "query"}
 
     def query_errors(self, query):
-        """Field errors for query parameters the operation does not declare or of the wrong type."""
+        """Field errors for query parameters the operation does not declare, requires but lacks, or of
+        the wrong type or outside their ``enum``."""
         errors = {}
+        for (where, name), parameter in self.parameters.items():
+            if where == "query" and parameter.get("required") and name not in query:
+                errors[name] = ["This query parameter is required (%s %s)." % (self.method, self.template)]
         for name, values in query.items():
             parameter = self.parameters.get(("query", name))
             if parameter is None:
                 errors[name] = ["Unknown query parameter (not in the API schema of %s %s)." % (self.method, self.template)]
                 continue
             kind = parameter.get("schema", {}).get("type")
+            choices = parameter.get("schema", {}).get("enum")
             for value in values:
+                if choices and value not in [str(choice) for choice in choices]:
+                    errors[name] = ["%r is not one of %s." % (value, ", ".join(str(c) for c in choices))]
                 if kind == "integer" and not re.fullmatch(r"-?\d+", value):
                     errors[name] = ["A valid integer is required."]
                 elif kind == "boolean" and value not in ("true", "false", "True", "False", "1", "0"):
@@ -170,9 +177,13 @@ def _field_error(error):
 class Contract:
     """A loaded OpenAPI 3.0 document: operations by method and concrete path."""
 
-    def __init__(self, path):
-        with open(path, encoding="utf-8") as handle:
-            self.document = yaml.safe_load(handle)
+    def __init__(self, source):
+        """``source``: the path of the document, or the loaded document itself."""
+        if isinstance(source, dict):
+            self.document = source
+        else:
+            with open(source, encoding="utf-8") as handle:
+                self.document = yaml.safe_load(handle)
         self.base_path = self.document["servers"][0]["url"].rstrip("/")
         self.root = {"components": to_json_schema(self.document.get("components", {}))}
         self.operations = []
