@@ -13,7 +13,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml
@@ -24,6 +23,8 @@ from fakes.pve import TOKEN_NAME, TOKEN_SECRET, USER, FakePVE, Guest, Node, gues
 from fakes.pve.cluster import Cluster
 from fakes.tailscale import API_KEY, FakeTailscale, make_device
 from quadlet_generator import generate_host_units
+
+from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "dual-site"
@@ -172,9 +173,7 @@ def test_every_unit_passes_the_real_quadlet_generator(example, generator, tmp_pa
     assert not [name for name, text in units.items() for value in secret_values if value in text]
 
 
-def test_grafana_reaches_its_database_on_the_other_site_over_the_mesh(example, tmp_path):
-    from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
-
+def test_grafana_reaches_its_database_on_the_other_site_over_the_mesh(example):
     host_units = UnitsFilter().filters()["host_units"]
     units = host_units(example["catalog"], "jove", example["addresses"]["jove"], example["addresses"])
     grafana = next(unit for unit in units if unit["name"] == "grafana" and unit["type"] == "container")
