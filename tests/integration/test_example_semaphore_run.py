@@ -2,7 +2,8 @@
 
 Semaphore cannot run here (no image, no package), so this test does what its runner does,
 read from semaphoreui/semaphore (db_lib/AnsibleApp.go, db_lib/AnsiblePlaybook.go,
-services/tasks/LocalJob.go):
+services/tasks/LocalJob.go, as of October 2024; it also runs ansible-playbook on a pseudo-terminal,
+which only matters for its password prompts, unused here):
 
 - the repository is cloned, and every command runs in the clone with an environment made
   from nothing but PYTHONUNBUFFERED=1, ANSIBLE_FORCE_COLOR=True, the server's PATH, HOME set
