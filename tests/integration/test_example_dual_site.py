@@ -22,6 +22,7 @@ from fakes import plain
 from quadlet_generator import generate_host_units
 
 from ansible_collections.homelab.stack.plugins.filter.host_units import FilterModule as UnitsFilter
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import host_tiers
 
 GROUP_VARS = EXAMPLE / "inventory" / "group_vars"
 SOPS_FILES = sorted(GROUP_VARS.glob("*.sops.yaml"))
@@ -143,6 +144,8 @@ def test_catalog_validates_and_uses_every_catalog_feature(example):
     assert catalog["paperless"]["database"]["server"] == "postgres"
     assert catalog["grafana"]["database"]["env_prefix"] == "GF_DATABASE"
     assert catalog["grafana"]["host"] != catalog["postgres"]["host"] and "postgres" in catalog["grafana"]["depends_on"]
+    # That cross-site dependency orders the services layer: kronos first, then jove.
+    assert host_tiers(example["catalog"], ["jove", "kronos"]) == [{"host": "kronos", "tier": 0}, {"host": "jove", "tier": 1}]
     # The platform: every kind the collection runs for a homelab of two sites.
     kinds = {service["platform"] for service in present if service["platform"]}
     assert {"traefik", "edge_pages", "cloudflared", "authentik", "prometheus", "alertmanager", "blackbox_exporter",
