@@ -30,9 +30,11 @@ def run_generator(args, env):
     return result.returncode, result.stdout, result.stderr
 
 
-def generate_host_units(generator, directory, catalog, host, address=None):
+def generate_host_units(generator, directory, catalog, host, address=None, addresses=None):
     """A host's units of a normalised catalog as the service role writes them, and what the
-    real generator makes of them: ({file name: unit text}, {file name: generated unit})."""
+    real generator makes of them: ({file name: unit text}, {file name: generated unit}).
+    ``addresses`` ({host: mesh address}) is needed when an app's database is on another host."""
     host_units = UnitsFilter().filters()["host_units"]
-    units = {unit_filename(unit["name"], unit["type"]): unit_text(unit) for unit in host_units(catalog, host, address)}
+    units = {unit_filename(unit["name"], unit["type"]): unit_text(unit)
+             for unit in host_units(catalog, host, address, addresses)}
     return units, validate_units(generator, str(directory), units, run_generator)

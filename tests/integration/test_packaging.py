@@ -40,9 +40,11 @@ def test_tarball_holds_no_development_artefacts(installed):
     tarball, _env, _path = installed
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    forbidden = (".venv/", ".cache/", ".lab/", "tests/lab/", "molecule/", ".git/", ".ci/", "__pycache__")
+    forbidden = (".venv/", ".cache/", ".lab/", "tests/lab/", "molecule/", ".git/", ".ci/", "__pycache__", "examples/")
     assert [n for n in names if any(n.startswith(f) or f"/{f}" in n for f in forbidden)] == []
     assert "roles/podman/meta/argument_specs.yml" in names
+    # The tests' helpers stay out too; ansible-test's ignore files (tests/sanity) go with the collection.
+    assert [n for n in names if n.startswith("tests/") and n.endswith(".py")] == []
 
 
 def test_installed_manifest_names_the_collection(installed):
