@@ -266,3 +266,16 @@ def test_merged_hosts_carry_both_sources_variables(apis):
     assert {"laptop", "phone", "scratch"} <= set(hostvars)
     podman_hosts = set(listed["site_a"]["hosts"]) | set(listed["site_b"]["hosts"])
     assert podman_hosts == {"jove", "kronos"}
+
+
+@pytest.mark.parametrize("override", [{"backup_password": ""}, {"tailscale_join_key": "ENC[AES256_GCM,data:AAAA,type:str]"}],
+                         ids=["empty", "still-encrypted"])
+def test_check_refuses_a_secret_that_is_empty_or_not_decrypted(tmp_path, override):
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_playbook(EXAMPLE, "check.yml", "-e", json.dumps(override),
+                          env=demo_key_env(HOME=str(home), ANSIBLE_HOME=str(home / ".ansible")))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "A secret is empty or still SOPS ciphertext" in output
+    assert "secrets decrypted" not in output
