@@ -78,7 +78,7 @@ def test_projects_without_a_semaphore_are_refused(site):
 
 def test_an_unknown_project_option_is_refused_by_the_argument_spec(site):
     returncode, output = project(site, semaphore_projects=[dict(PROJECT, inventory=[])])
-    assert returncode != 0 and "inventory" in output, output
+    assert returncode != 0 and "semaphore_projects.inventory. Supported parameters include" in output, output
     assert "Wait until Semaphore answers" not in output
     assert secrets_in(output) == []
 

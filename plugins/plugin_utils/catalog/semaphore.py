@@ -113,4 +113,3 @@ def settle(services: list) -> None:
         if service["state"] == "present" and api_port(service) is None:
             raise _error(name, "publish", f"needs {API_ADDRESS}:<port>:{service['port']}: the semaphore role reaches"
                          " the API on the host's loopback (the route is behind SSO)")
-

@@ -77,8 +77,9 @@ def test_the_data_volume_is_backed_up_daily_with_the_service_paused():
 def test_the_secrets_reach_the_container_as_podman_secrets_only():
     catalog = validate_catalog([SEMAPHORE], HOSTS, edge="jove")
     spec = container(catalog)["spec"]
-    assert sorted(spec["Secret"]) == ["semaphore-semaphore-access-key-encryption,type=env,target=SEMAPHORE_ACCESS_KEY_ENCRYPTION",
-                              "semaphore-semaphore-admin-password,type=env,target=SEMAPHORE_ADMIN_PASSWORD"]
+    assert sorted(spec["Secret"]) == [
+        "semaphore-semaphore-access-key-encryption,type=env,target=SEMAPHORE_ACCESS_KEY_ENCRYPTION",
+        "semaphore-semaphore-admin-password,type=env,target=SEMAPHORE_ADMIN_PASSWORD"]
     assert spec["PublishPort"] == ["127.0.0.1:3000:3000"]
     assert spec["Volume"] == ["semaphore-data.volume:/var/lib/semaphore"]
     assert "admin-pw-7c1e" not in repr(host_units(catalog, "jove", "100.64.0.10"))
