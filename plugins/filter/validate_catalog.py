@@ -24,7 +24,7 @@ description:
     (an OpenID Connect client, which needs a route), C(mounts=[]) of C({source, target, readonly=false}) (host paths
     bind-mounted into the container), C(platform=None) or a platform kind (C(traefik), C(cloudflared), C(edge_pages),
     C(prometheus), C(alertmanager), C(blackbox_exporter), C(grafana), C(loki), C(authentik), C(alloy),
-    C(rest_server), C(postgres)) whose container defaults
+    C(rest_server), C(postgres), C(semaphore)) whose container defaults
     fill the fields the entry leaves unset, C(database=None) or C({server, name, user, env_prefix=DATABASE}) (a
     database on a C(platform=postgres) entry, see below). A field set to C(null) takes its default.
   - It also checks the catalog as a whole. Names are unique, C(depends_on) names services that exist, that are
@@ -58,6 +58,14 @@ description:
     of the live files is refused), a C(pg_isready) health check, its socket directory mounted from
     C(/var/lib/homelab/postgres/socket), and the secret C(POSTGRES_PASSWORD) (required). Its port is published on
     its host's mesh address only, and only when a present app of another host uses it.
+  - >-
+    A C(platform=semaphore) entry is Semaphore UI (the official image pinned to 2.16.50, port 3000, once in the
+    catalog): a route with C(auth=sso) unless set, SQLite and its C(config.json) in a volume C(data) at
+    C(/var/lib/semaphore) backed up C({schedule=daily, pause=true}), a C(/api/ping) health check, its port published
+    on C(127.0.0.1) only (where the semaphore role reaches the API; one such binding is required), C(env) merged key
+    by key over C(SEMAPHORE_DB_DIALECT=sqlite), C(SEMAPHORE_DB_PATH), C(SEMAPHORE_CONFIG_PATH), C(SEMAPHORE_ADMIN=admin),
+    C(SEMAPHORE_ADMIN_NAME) and C(SEMAPHORE_ADMIN_EMAIL), and the secrets C(SEMAPHORE_ADMIN_PASSWORD) and
+    C(SEMAPHORE_ACCESS_KEY_ENCRYPTION) (required; the key must be 16, 24 or 32 bytes in base64).
   - >-
     A service's C(database) names a C(platform=postgres) entry of the catalog as C(server) (present when the
     service is); C(name) and C(user) default to the service's name with C(-) as C(_) and must be lower-case

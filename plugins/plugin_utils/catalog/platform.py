@@ -12,7 +12,7 @@ reads them through the ``platform_service`` view, never from a copy).
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.traefik import SIGN_IN_UNAVAILABLE_PAGE
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, postgres, rest_server
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, postgres, rest_server, semaphore
 
 # Traefik: the official image pinned to a minor release.
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.7"
@@ -74,6 +74,8 @@ _DEFAULTS = {
     **rest_server.DEFAULTS,
     # Shared PostgreSQL, whose databases apps declare in their database field (postgres.py).
     **postgres.DEFAULTS,
+    # Semaphore UI, where the playbooks are run from (semaphore.py).
+    **semaphore.DEFAULTS,
 }
 
 # What the role of each kind needs to know of its container: where its configuration
@@ -96,6 +98,7 @@ FACTS.update(rest_server.FACTS)
 REQUIRED_SECRETS.update(identity.REQUIRED_SECRETS)
 REQUIRED_SECRETS.update(postgres.REQUIRED_SECRETS)
 REQUIRED_SECRETS.update(monitoring.REQUIRED_SECRETS)
+REQUIRED_SECRETS.update(semaphore.REQUIRED_SECRETS)
 
 KINDS = tuple(_DEFAULTS) + identity.KINDS
 # Kinds that must run on homelab_edge_host (cloudflared reaches Traefik by name there,

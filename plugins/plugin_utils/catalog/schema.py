@@ -26,7 +26,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.quadlet import (
 )
 from ansible_collections.homelab.stack.plugins.module_utils.service_state import SERVICE_LABEL
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import backup as backup_field
-from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform, postgres, rest_server
+from ansible_collections.homelab.stack.plugins.plugin_utils.catalog import alloy, identity, monitoring, platform, postgres, rest_server, semaphore
 from ansible_collections.homelab.stack.plugins.plugin_utils.catalog.errors import (
     _error,
     _is_list,
@@ -859,6 +859,7 @@ def normalise_catalog(services: object, hosts: object, edge: object = None) -> l
     identity.check(result)
     monitoring.check(result)
     monitoring.settle_grafana(result)
+    semaphore.settle(result)
     alloy.check(result)
     rest_server.check(result)
     _place_routes(result, edge)

@@ -57,7 +57,7 @@ DOCUMENT_FILTERS = {"traefik_config": "dict", "firewall_ruleset": "str", "traefi
                     "sso_outpost_url": "str", "monitoring_targets": "dict", "prometheus_config": "str",
                     "alertmanager_config": "str", "blackbox_config": "str", "grafana_provisioning": "dict",
                     "loki_config": "str", "alloy_config": "str", "backup_client": "dict", "backup_server": "dict",
-                    "database_server": "dict", "database_client": "dict",
+                    "database_server": "dict", "database_client": "dict", "semaphore_api": "dict",
                     "backup_verify_report": "dict", "verify_plan": "dict", "verify_report": "dict",
                     "image_update_plan": "dict"}
 UNIT_KEYS = ["name", "type", "unit", "spec", "service", "install"]
