@@ -18,22 +18,35 @@ client meets (see PROVENANCE.md): ids in the body equal to the URL's, write-only
 deleted, a template's schedules deleted with it, ``None`` and ``Empty`` in each new project,
 cron as Semaphore parses it, and the project's schedule list Semaphore serves undocumented.
 
-Authentication: ``Authorization: Bearer <token>``; anything else is a 401 with no body.
+Authentication, as Semaphore's api/auth.go and api/login.go do it: ``GET /api/ping`` and
+``POST /api/auth/login`` need none; every other request carries ``Authorization: Bearer
+<token>`` (an API token that is not expired) or the ``semaphore`` session cookie that a login
+sets; anything else is a 401 with no body. A login with a wrong user or password is a 401
+with no body. ``POST /api/user/tokens`` makes a token for the signed-in user and
+``DELETE /api/user/tokens/{id}`` expires it (it stays listed, expired, and no longer signs
+anything in; an id that is not the user's expires nothing and is still a 204, as upstream).
+The cookie is the fake's own signed value, not securecookie's format: clients only send it back.
 
 Usage::
 
     with FakeSemaphore() as semaphore:
         requests.get(semaphore.url + "/api/projects", headers={"Authorization": "Bearer " + TOKEN})
         semaphore.writes()
+        semaphore.tokens_of(ADMIN)   # the admin's API tokens: [{id, created, expired, user_id}]
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import hmac
 import json
+import os
 import pathlib
 import re
 import threading
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 from ansible_collections.homelab.stack.plugins.module_utils.semaphore import cron_problem
@@ -43,6 +56,11 @@ from fakes import swagger
 
 CONTRACT_PATH = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "semaphore" / "semaphore-api-docs.yml"
 TOKEN = "fakesemaphoretoken0f3c9e1d2b7a4c58a6e0d9b1c2f3="
+# The admin Semaphore's setup creates from SEMAPHORE_ADMIN and SEMAPHORE_ADMIN_PASSWORD.
+ADMIN = "admin"
+ADMIN_PASSWORD = "fake-semaphore-admin-7b3e"
+# Served without authentication (api/router.go: pingRouter, publicAPIRouter).
+PUBLIC_PATHS = ("/api/ping", "/api/auth/login")
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 # Served by Semaphore (api/router.go: projects.GetProjectSchedules), absent from api-docs.yml.
 UNDOCUMENTED_PATHS = {
@@ -77,20 +95,29 @@ class ApiError(Exception):
         self.body = body
 
 
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def refused(message, **extra):
     return ApiError(400, dict({"error": message}, **extra))
 
 
 class FakeSemaphore(FakeServer):
-    """The fake server, with one admin user whose API token is ``token``."""
+    """The fake server, with one admin user (``admin``, ``password``) who already has the API
+    token ``token``."""
 
     handler_class = property(lambda self: _Handler)
     thread_name = "fake-semaphore"
 
-    def __init__(self, token=TOKEN):
+    def __init__(self, token=TOKEN, admin=ADMIN, password=ADMIN_PASSWORD):
         self.contract = contract()
         self.token = token
         super().__init__()
+        self.users = {1: {"id": 1, "username": admin, "email": admin + "@localhost", "password": password}}
+        self.sessions = {}
+        self.api_tokens = {token: {"id": token, "created": _now(), "expired": False, "user_id": 1}}
+        self._cookie_key = os.urandom(32)
         self.projects = {}
         # Semaphore's tables count ids across projects; so does the fake.
         self._next_id = {}
@@ -108,6 +135,31 @@ class FakeSemaphore(FakeServer):
         """The write requests received (method, path and body of each)."""
         with self._lock:
             return [entry for entry in self.requests if entry["method"] in WRITE_METHODS]
+
+    def tokens_of(self, username):
+        """The API tokens of a user, as Semaphore keeps them (expired ones too)."""
+        with self._lock:
+            user_ids = [user["id"] for user in self.users.values() if user["username"] == username]
+            return [dict(token) for token in self.api_tokens.values() if token["user_id"] in user_ids]
+
+    def session_cookie(self, user_id):
+        """A new session of the user and its signed cookie value (api/login.go createSession)."""
+        with self._lock:
+            session_id = self.next_id("sessions")
+            self.sessions[session_id] = {"id": session_id, "user_id": user_id, "expired": False}
+        value = base64.urlsafe_b64encode(json.dumps({"user": user_id, "session": session_id}).encode()).decode()
+        return value + "|" + hmac.new(self._cookie_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def user_of_cookie(self, cookie):
+        """The id of the user whose live session the cookie names, or None."""
+        value, _sep, signature = cookie.partition("|")
+        if not hmac.compare_digest(hmac.new(self._cookie_key, value.encode(), hashlib.sha256).hexdigest(), signature):
+            return None
+        fields = json.loads(base64.urlsafe_b64decode(value.encode()))
+        session = self.sessions.get(fields["session"])
+        if session is None or session["expired"] or session["user_id"] != fields["user"]:
+            return None
+        return fields["user"]
 
     def project(self, name):
         """The stored project with this name (its objects under their store names), or None."""
@@ -133,7 +185,7 @@ class FakeSemaphore(FakeServer):
         with self._lock:
             project = {"id": self.next_id("projects"), "name": name, "alert": False, "alert_chat": "",
                        "max_parallel_tasks": 0, "type": "",
-                       "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       "created": _now(),
                        "secret_keys": {}}
             for store in COLLECTIONS.values():
                 project[store] = {}
@@ -152,6 +204,9 @@ class _Handler(FakeHandler):
 
     server_version = "fake-semaphore/2.16"
 
+    def do_HEAD(self):  # pylint: disable=invalid-name
+        self.handle_request()
+
     def handle_request(self):
         fake = self.fake
         parts = urlsplit(self.path)
@@ -169,8 +224,12 @@ class _Handler(FakeHandler):
             self._send(fault.status, {"error": fault.message or "injected failure (HTTP %d)" % fault.status})
             return
         operation = None
+        headers = {}
         try:
-            self._authenticate()
+            if path == "/api/ping":
+                self._pong()
+                return
+            user_id = None if path in PUBLIC_PATHS else self._authenticate()
             try:
                 body = json.loads(raw.decode()) if raw else None
             except (UnicodeDecodeError, ValueError):
@@ -188,11 +247,17 @@ class _Handler(FakeHandler):
                 raise refused("; ".join("%s: %s" % (field, " ".join(messages)) for field, messages in sorted(errors.items())))
             ids = {}
             for name, value in params.items():
-                if not re.fullmatch(r"[0-9]+", value):
+                if operation.parameters[("path", name)]["schema"].get("type") != "integer":
+                    ids[name] = value
+                elif not re.fullmatch(r"[0-9]+", value):
                     raise refused("Invalid %s" % name.replace("_", " "))
-                ids[name] = int(value)
+                else:
+                    ids[name] = int(value)
             with fake._lock:  # pylint: disable=protected-access
-                status, answer = _Api(fake, operation, ids, body).run()
+                if operation.template.startswith(("/auth/", "/user/")):
+                    status, answer = _Account(fake, operation, ids, body, user_id, headers).run()
+                else:
+                    status, answer = _Api(fake, operation, ids, body).run()
         except ApiError as error:
             status, answer = error.status, error.body
         if operation is not None and status < 300:
@@ -200,22 +265,97 @@ class _Handler(FakeHandler):
             if problems:
                 fake.contract_violations.append({"method": self.command, "path": path, "status": status, "problems": problems})
                 status, answer = 500, {"error": "fake Semaphore broke its contract: %s" % "; ".join(problems[:3])}
-        self._send(status, answer)
+        self._send(status, answer, headers)
+
+    def _pong(self):
+        """api/router.go pongHandler: ``pong`` as plain text, for GET and HEAD, to anyone."""
+        if self.command not in ("GET", "HEAD"):
+            self._send(405, None)
+            return
+        payload = b"pong"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(payload)
 
     def _authenticate(self):
-        header = (self.headers.get("Authorization") or "").strip()
-        scheme, _sep, token = header.partition(" ")
-        if scheme.lower() != "bearer" or token.strip().lower() != self.fake.token.lower():
-            raise ApiError(401)
+        """The user id a request is made as (api/auth.go authenticationHandler), or a 401.
 
-    def _send(self, status, answer):
+        A header that mentions "bearer" is a token lookup, lower-cased as upstream does, and
+        only a token that is not expired passes; otherwise the session cookie must name a
+        live session."""
+        fake = self.fake
+        header = (self.headers.get("Authorization") or "").lower()
+        if header and "bearer" in header:
+            with fake._lock:  # pylint: disable=protected-access
+                token = fake.api_tokens.get(header.replace("bearer ", "", 1))
+            if token is None or token["expired"]:
+                raise ApiError(401)
+            return token["user_id"]
+        cookie = SimpleCookie()
+        try:
+            cookie.load(self.headers.get("Cookie") or "")
+        except CookieError:
+            raise ApiError(401) from None
+        with fake._lock:  # pylint: disable=protected-access
+            user_id = fake.user_of_cookie(cookie["semaphore"].value) if "semaphore" in cookie else None
+        if user_id is None:
+            raise ApiError(401)
+        return user_id
+
+    def _send(self, status, answer, headers=None):
         payload = b"" if answer is None else (json.dumps(answer) + "\n").encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if answer is not None:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+class _Account:
+    """Signing in and API tokens (api/login.go, api/user.go), for the user ``user_id`` (None:
+    the request needs no user). ``headers`` takes the answer's extra headers."""
+
+    def __init__(self, fake, operation, ids, body, user_id, headers):
+        self.fake = fake
+        self.operation = operation
+        self.ids = ids
+        self.body = body
+        self.user_id = user_id
+        self.headers = headers
+
+    def run(self):
+        route = (self.operation.method, self.operation.template)
+        if route == ("POST", "/auth/login"):
+            return self.login()
+        if route == ("POST", "/user/tokens"):
+            token_id = base64.urlsafe_b64encode(os.urandom(32)).decode().lower()
+            token = {"id": token_id, "created": _now(), "expired": False, "user_id": self.user_id}
+            self.fake.api_tokens[token_id] = token
+            return 201, dict(token)
+        if route == ("DELETE", "/user/tokens/{api_token_id}"):
+            # db/sql/session.go ExpireAPIToken: an update whose row count nobody checks.
+            token = self.fake.api_tokens.get(self.ids["api_token_id"])
+            if token is not None and token["user_id"] == self.user_id:
+                token["expired"] = True
+            return 204, None
+        raise ApiError(404)  # declared by the contract, not served by the fake
+
+    def login(self):
+        """The user by login or e-mail (lower-cased first) and a bcrypt-checked password; a
+        wrong one is the same bare 401 as an unknown user. Success sets the session cookie."""
+        auth = str(self.body.get("auth") or "").lower()
+        found = [user for user in self.fake.users.values() if auth in (user["username"], user["email"])]
+        if not found or not hmac.compare_digest(str(self.body.get("password") or "").encode(),
+                                                 found[0]["password"].encode()):
+            raise ApiError(401)
+        self.headers["Set-Cookie"] = "semaphore=%s; Path=/; HttpOnly" % self.fake.session_cookie(found[0]["id"])
+        return 204, None
 
 
 def _shown(obj, fields):

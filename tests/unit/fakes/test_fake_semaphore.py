@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from fakes import swagger
-from fakes.semaphore import CONTRACT_PATH, TOKEN, FakeSemaphore, contract
+from fakes.semaphore import ADMIN_PASSWORD, CONTRACT_PATH, TOKEN, FakeSemaphore, contract
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
 LIST = {"sort": "name", "order": "asc"}
@@ -57,6 +57,39 @@ def test_a_wrong_or_missing_token_is_a_401_without_body(fake):
     for headers in ({"Authorization": "Bearer nope"}, {}):
         answer = api(fake, "GET", "/projects", headers=headers)
         assert answer.status_code == 401 and answer.content == b""
+
+
+def test_ping_answers_pong_as_plain_text_to_anyone(fake):
+    answer = requests.get(fake.url + "/api/ping", timeout=10)
+    assert (answer.status_code, answer.text) == (200, "pong")
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert requests.post(fake.url + "/api/ping", timeout=10).status_code == 405
+
+
+def test_login_sets_a_session_cookie_that_makes_a_bearer_token_which_expires(fake):
+    session = requests.Session()
+    login = fake.url + "/api/auth/login"
+    wrong = session.post(login, json={"auth": "admin", "password": "wrong"}, timeout=10)
+    assert (wrong.status_code, wrong.content, session.cookies.get("semaphore")) == (401, b"", None)
+    assert session.post(login, json={"auth": "nobody", "password": ADMIN_PASSWORD}, timeout=10).status_code == 401
+    assert session.post(login, data="{not json", timeout=10).status_code == 400
+    answer = session.post(login, json={"auth": "Admin", "password": ADMIN_PASSWORD}, timeout=10)
+    assert answer.status_code == 204 and "HttpOnly" in answer.headers["Set-Cookie"]
+    # The session alone signs in; a cookie not made by the fake does not.
+    assert session.get(fake.url + "/api/projects", timeout=10).status_code == 200
+    assert api(fake, "GET", "/projects", headers={"Cookie": "semaphore=forged|0"}).status_code == 401
+    assert api(fake, "POST", "/user/tokens", headers={}).status_code == 401
+    made = session.post(fake.url + "/api/user/tokens", timeout=10)
+    token = made.json()
+    assert made.status_code == 201 and token["expired"] is False and token["user_id"] == 1
+    bearer = {"Authorization": "Bearer " + token["id"]}
+    assert api(fake, "GET", "/projects", headers=bearer).status_code == 200
+    assert api(fake, "DELETE", "/user/tokens/" + token["id"], headers=bearer).status_code == 204
+    assert api(fake, "GET", "/projects", headers=bearer).status_code == 401
+    assert [t["expired"] for t in fake.tokens_of("admin") if t["id"] == token["id"]] == [True]
+    # Upstream does not check that the update found the token: an unknown id is a 204 too.
+    assert api(fake, "DELETE", "/user/tokens/nosuchtoken").status_code == 204
+    assert api(fake, "GET", "/projects").status_code == 200
 
 
 def test_unknown_fields_missing_query_parameters_and_bad_enums_are_refused(fake):
