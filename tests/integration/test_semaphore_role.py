@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
-from ansible_run import ansible_playbook, run_role
+from ansible_run import ROOT, ansible_playbook, run_role
 from fakes.semaphore import TOKEN, FakeSemaphore
 from loopback import free_port
 
@@ -196,3 +198,23 @@ def test_without_projects_nothing_is_asked(site):
     returncode, output = project(site, semaphore_projects=[])
     assert returncode == 0, output
     assert "FAILED - RETRYING" not in output and "Sign in as Semaphore's admin" not in output
+
+
+def test_the_services_layer_declares_the_projects_on_semaphores_host_only(site, semaphore):
+    """playbooks/services.yml's last play, started at its task (the tiers before it run nothing
+    then): the project is declared from the entry's host; another container host skips it."""
+    inventory = {"podman_hosts": {"hosts": {"localhost": {}, "other": {}},
+                                  "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}
+    (site["tmp"] / "hosts.yml").write_text(json.dumps(inventory))
+    (site["tmp"] / "vars.json").write_text(json.dumps(site["vars"]))
+    command = ["ansible-playbook", "-i", str(site["tmp"] / "hosts.yml"), "-e", "@%s" % (site["tmp"] / "vars.json"),
+               "--start-at-task", "Declare Semaphore's projects", str(ROOT / "playbooks" / "services.yml")]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "Make each project match" in output
+    # The include is skipped there, so none of the role's tasks (its preflight included) runs.
+    assert "skipping: [other]" in output and not re.search(r"(ok|changed|failed): \[other\]", output), output
+    assert semaphore.named("homelab", "templates", "verify")["playbook"] == "playbooks/verify.yml"
+    assert [token["expired"] for token in run_tokens(semaphore)] == [True]
+    assert secrets_of_a_run(output, semaphore) == []
