@@ -347,12 +347,13 @@ class _Account:
         raise ApiError(404)  # declared by the contract, not served by the fake
 
     def login(self):
-        """The user by login or e-mail (lower-cased first) and a bcrypt-checked password; a
-        wrong one is the same bare 401 as an unknown user. Success sets the session cookie."""
+        """The user by login or e-mail (lower-cased first) and the password (upstream checks its
+        bcrypt hash); a wrong one is the same bare 401 as an unknown user. Success sets the
+        session cookie."""
         auth = str(self.body.get("auth") or "").lower()
+        password = str(self.body.get("password") or "").encode()
         found = [user for user in self.fake.users.values() if auth in (user["username"], user["email"])]
-        if not found or not hmac.compare_digest(str(self.body.get("password") or "").encode(),
-                                                 found[0]["password"].encode()):
+        if not found or not hmac.compare_digest(password, found[0]["password"].encode()):
             raise ApiError(401)
         self.headers["Set-Cookie"] = "semaphore=%s; Path=/; HttpOnly" % self.fake.session_cookie(found[0]["id"])
         return 204, None
