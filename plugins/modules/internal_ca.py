@@ -35,6 +35,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Any POSIX host with python cryptography; it is meant to run on the controller.
 options:
   path:
     description: The directory that keeps the keys and certificates; made with the mode C(0700) when missing.

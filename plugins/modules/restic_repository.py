@@ -95,9 +95,10 @@ options:
   summary:
     description:
       - Read the repository's snapshot count, newest snapshot time and stored size (RV(snapshot_count),
-        RV(last_snapshot), RV(size_bytes)): two more restic runs, each opening the repository (a key derivation).
-      - V(false) when only the repository's existence matters (the backup role's layer): those values are then
-        V(0), V(null) and V(0).
+        RV(last_snapshot), RV(size_bytes)), which takes two more restic runs, each opening the repository (a key
+        derivation).
+      - V(false) when only the repository's existence matters (as in the backup role's layer); those values are
+        then V(0), V(null) and V(0).
     type: bool
     default: true
   restic_binary:
