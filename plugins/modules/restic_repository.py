@@ -92,6 +92,15 @@ options:
       - C(n/t) reads group n of t (C(1/10)); C(x%) a random share (C(5%), C(2.5%)); a size with a
         C(K), C(M), C(G) or C(T) suffix (C(500M)) a random subset of about that many bytes.
     type: str
+  summary:
+    description:
+      - Read the repository's snapshot count, newest snapshot time and stored size (RV(snapshot_count),
+        RV(last_snapshot), RV(size_bytes)), which takes two more restic runs, each opening the repository (a key
+        derivation).
+      - V(false) when only the repository's existence matters (as in the backup role's layer); those values are
+        then V(0), V(null) and V(0).
+    type: bool
+    default: true
   restic_binary:
     description: The restic command, looked up on E(PATH) unless it is a path.
     type: str
@@ -352,6 +361,7 @@ def main():
             state=dict(type="str", choices=["present"], default="present"),
             check=dict(type="bool", default=False),
             read_data_subset=dict(type="str"),
+            summary=dict(type="bool", default=True),
             restic_binary=dict(type="str", default="restic"),
         ),
         mutually_exclusive=[("password", "password_file")],
@@ -391,9 +401,9 @@ def main():
         result["repository_id"] = config["id"]
         # Each restic run opens the repository, which costs a key derivation (about a second):
         # a repository made by this task has no snapshots, and with none there is nothing to size.
-        if "init" not in actions:
+        if "init" not in actions and params["summary"]:
             result.update(restic.parse(parse_snapshots, restic.run_or_fail(snapshots_args(), "snapshots")))
-        if result["snapshot_count"]:
+        if result["snapshot_count"] and params["summary"]:
             result.update(restic.parse(parse_stats, restic.run_or_fail(stats_args(), "stats")))
     result["commands"] = restic.commands
     if module._diff:

@@ -152,6 +152,18 @@ def test_check_mode_on_an_existing_repository_reports_no_change(lab):
     assert result["changed"] is False and result["snapshot_count"] == 1
 
 
+def test_without_the_summary_only_the_config_is_read(lab):
+    lab.run()
+    lab.backup("one")
+    result, failed = lab.run(summary=False)
+    assert not failed, result.get("msg")
+    assert result["changed"] is False and result["repository_id"]
+    assert result["commands"] == [["restic", "cat", "config", "--no-lock"]]
+    assert result["snapshot_count"] == 0 and result["last_snapshot"] is None and result["size_bytes"] == 0
+    # the default still reads them
+    assert lab.run()[0]["snapshot_count"] == 1
+
+
 def test_a_password_file_opens_the_repository(lab):
     lab.run()
     password_file = lab.tmp / "password"

@@ -70,3 +70,25 @@ def test_homelab_wide_options_mean_the_same_in_every_role():
                                            "update": ("path", "/etc/containers/systemd")}
     disagreeing = {name: roles for name, roles in seen.items() if len(set(roles.values())) > 1}
     assert disagreeing == {}
+
+
+def tasks_of(path):
+    """Every task of a task file, blocks opened."""
+    for task in load(path) if isinstance(load(path), list) else []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from (t for t in task.get(key, []))
+
+
+def test_package_facts_are_gathered_once_per_run():
+    # package_facts lists every package of the host, one round trip each time. Packages are
+    # only added during a run, so a role asks again only when the facts an earlier role
+    # gathered lack one it wants: each such task is conditioned on the facts' absence.
+    gathering = [(path.relative_to(ROOT), task) for path in sorted(ROOT.glob("roles/*/tasks/*.yml"))
+                 for task in tasks_of(path) if "ansible.builtin.package_facts" in task]
+    assert {path.parts[1] for path, _task in gathering} >= {"podman", "backup", "monitoring", "tailscale"}
+    unconditioned = [str(path) for path, task in gathering
+                     if not any("ansible_facts.packages is not defined or " in condition
+                                for condition in (task.get("when") if isinstance(task.get("when"), list)
+                                                  else [task.get("when") or ""]))]
+    assert unconditioned == []
