@@ -4,6 +4,7 @@ as the homelab serves it, Podman volumes and a PostgreSQL 15 cluster."""
 
 import atexit
 import contextlib
+import functools
 import os
 import pathlib
 import shutil
@@ -58,22 +59,22 @@ def rest_server(directory, trixie, user, password):
         server.wait(timeout=30)
 
 
-_REPOSITORIES = {}
+@functools.cache
+def _repository_template(restic, password):
+    """A repository ``restic init`` made for ``password`` in a directory removed at exit."""
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="homelab-restic-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    subprocess.run([restic, "init", "--repo", str(directory / "repository")], capture_output=True, check=True,
+                   timeout=300, env=dict(os.environ, RESTIC_PASSWORD=password, RESTIC_CACHE_DIR=str(directory / "cache")))
+    return directory / "repository"
 
 
 def new_repository(trixie, password, target):
     """A fresh restic repository at ``target`` (a directory rest-server serves, or a local
     path) that ``password`` opens: a copy of one ``restic init`` made once per test session for
-    that password (removed at exit). init calibrates its key derivation to take about a
-    second; a copy takes milliseconds, and is the same repository a fresh init makes."""
-    if password not in _REPOSITORIES:
-        directory = pathlib.Path(tempfile.mkdtemp(prefix="homelab-restic-template-"))
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
-        subprocess.run([str(trixie / "restic"), "init", "--repo", str(directory / "repository")], capture_output=True,
-                       check=True, timeout=300, env=dict(os.environ, RESTIC_PASSWORD=password,
-                                                         RESTIC_CACHE_DIR=str(directory / "cache")))
-        _REPOSITORIES[password] = directory / "repository"
-    shutil.copytree(_REPOSITORIES[password], target)
+    that password. init calibrates its key derivation to take about a second; a copy takes
+    milliseconds, and is the repository a fresh init makes."""
+    shutil.copytree(_repository_template(str(trixie / "restic"), password), target)
 
 
 class Volumes:
@@ -107,21 +108,17 @@ def postgres_directory(prefix):
     return directory
 
 
-_TEMPLATE = []
-
-
+@functools.cache
 def cluster_template():
     """The data directory of a cluster made by initdb once per test session (removed at exit):
     initdb makes the same fresh cluster every time, and a copy of it takes a tenth of the time."""
-    if not _TEMPLATE:
-        directory = postgres_directory("homelab-backup-pg-template-")
-        atexit.register(shutil.rmtree, directory, ignore_errors=True)
-        # --no-sync: a test cluster has no crash to survive.
-        subprocess.run([tool("runuser", "util-linux"), "-u", "postgres", "--", tool("initdb", "postgresql-15"),
-                        "-D", str(directory / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                        "--locale=C.UTF-8", "--no-sync"], capture_output=True, check=True, timeout=300)
-        _TEMPLATE.append(directory / "data")
-    return _TEMPLATE[0]
+    directory = postgres_directory("homelab-backup-pg-template-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    # As the postgres user (initdb refuses root); --no-sync: a test cluster has no crash to survive.
+    subprocess.run([tool("initdb", "postgresql-15"), "-D", str(directory / "data"), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], user="postgres", group="postgres", extra_groups=[],
+                   cwd=directory, capture_output=True, check=True, timeout=300)
+    return directory / "data"
 
 
 class Cluster:
@@ -141,7 +138,7 @@ class Cluster:
         # here must survive a crash.
         self.server = subprocess.Popen([postgres, "-D", str(self.dir / "data"), "-k", str(self.dir),
                                         "-c", "listen_addresses=127.0.0.1", "-p", str(self.port), "-c", "fsync=off"],
-                                       user="postgres", group="postgres", extra_groups=[],
+                                       user="postgres", group="postgres", extra_groups=[], cwd=self.dir,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_listening(self.server, self.port, "postgres")
