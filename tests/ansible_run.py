@@ -43,6 +43,26 @@ def run_module(module, args, check=False, env=None, timeout=120):
     return result, completed
 
 
+def run_module_tasks(module, args_list, check=False, env=None, timeout=300):
+    """Run ``module`` once per item of ``args_list``, as the tasks of one playbook (in diff
+    mode); the list of their results, in order.
+
+    One ansible-playbook start-up for several runs whose outcomes do not depend on each
+    other: every task ignores errors, so a failing run does not stop the next, and each runs
+    the module in a process of its own as a playbook of its own would.
+    """
+    tasks = [{module: args, "ignore_errors": True} for args in args_list]
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as playbook:
+        json.dump(play, playbook)
+        playbook.flush()
+        completed = ansible_playbook(playbook.name, "--diff", check=check, env={**os.environ, **JSON_CALLBACK, **(env or {})},
+                                     timeout=timeout)
+    results = [task["hosts"]["localhost"] for task in json.loads(completed.stdout)["plays"][0]["tasks"]]
+    assert len(results) == len(args_list), completed.stdout + completed.stderr
+    return results
+
+
 def run_role(role, directory, variables=None, extra_vars=(), check=False, env=None, json_output=False, timeout=300):
     """Apply ``role`` once; the completed process.
 

@@ -6,6 +6,7 @@ Only systemctl is a stand-in: a script that records its arguments (the controlle
 systemd), and can run a hook on ``stop`` to make the restore fail while the unit is stopped.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -102,16 +103,25 @@ class Lab:
         return self.calls.read_text().splitlines() if self.calls.exists() else []
 
 
+@contextlib.contextmanager
+def running_lab(tmp_path, trixie):
+    """A Lab in ``tmp_path`` with its rest-server running and its repository made; its volumes
+    are removed afterwards. Restic's cache is the lab's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RESTIC_CACHE_DIR", str(tmp_path / "cache"))
+        with backup_lab.rest_server(tmp_path, trixie, HOST, REST_SECRET) as (url, cacert):
+            lab = Lab(tmp_path, trixie, url, cacert)
+            backup_lab.new_repository(trixie, PASSWORD, lab.repo_dir)
+            try:
+                yield lab
+            finally:
+                lab.volumes.remove()
+
+
 @pytest.fixture(name="lab")
-def lab_fixture(tmp_path, trixie, monkeypatch):
-    monkeypatch.setenv("RESTIC_CACHE_DIR", str(tmp_path / "cache"))
-    with backup_lab.rest_server(tmp_path, trixie, HOST, REST_SECRET) as (url, cacert):
-        lab = Lab(tmp_path, trixie, url, cacert)
-        try:
-            lab.restic("init")
-            yield lab
-        finally:
-            lab.volumes.remove()
+def lab_fixture(tmp_path, trixie):
+    with running_lab(tmp_path, trixie) as lab:
+        yield lab
 
 
 @pytest.fixture(name="cluster")
@@ -241,24 +251,36 @@ BAD_INPUT = {
 }
 
 
+@pytest.fixture(name="refusing_lab", scope="module")
+def refusing_lab_fixture(tmp_path_factory, trixie):
+    """One lab for every bad-input case, made once: each case must change nothing and checks
+    that itself. Service files has two volumes (one changed since its snapshot), other one,
+    empty none; there are snapshots of each volume and one of another host. Yields (the lab,
+    the names and ids the messages name, the changed volume's mountpoint)."""
+    with running_lab(tmp_path_factory.mktemp("refusing"), trixie) as lab:
+        first, mount = lab.volume("files-data")
+        second, _second_mount = lab.volume("files-media")
+        other_volume, _other_mount = lab.volume("other-data")
+        (mount / "file.txt").write_text("as backed up")
+        lab.service("files", [{"volume": first}, {"volume": second}])
+        lab.service("other", [{"volume": other_volume}])
+        lab.service("empty", [])
+        ids = {"first": first, "second_volume": second, "other_volume": other_volume,
+               "second": lab.backup_files("files", second), "other": lab.backup_files("other", other_volume),
+               "foreign": lab.backup_files("files", first, host="jove")}
+        lab.backup_files("files", first)
+        ids.update({name + "_short": ids[name][:8] for name in ("second", "other", "foreign")})
+        (mount / "file.txt").write_text("changed since")
+        yield lab, ids, mount
+
+
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
-def test_bad_input_is_refused_before_anything_changes(lab, case):
-    first, mount = lab.volume("files-data")
-    second, _second_mount = lab.volume("files-media")
-    other_volume, _other_mount = lab.volume("other-data")
-    (mount / "file.txt").write_text("as backed up")
-    lab.service("files", [{"volume": first}, {"volume": second}])
-    lab.service("other", [{"volume": other_volume}])
-    lab.service("empty", [])
-    ids = {"first": first, "second_volume": second, "other_volume": other_volume,
-           "second": lab.backup_files("files", second), "other": lab.backup_files("other", other_volume),
-           "foreign": lab.backup_files("files", first, host="jove")}
-    lab.backup_files("files", first)
-    ids.update({name + "_short": ids[name][:8] for name in ("second", "other", "foreign")})
-    (mount / "file.txt").write_text("changed since")
+def test_bad_input_is_refused_before_anything_changes(refusing_lab, case):
+    lab, ids, mount = refusing_lab
     arguments, message = BAD_INPUT[case]
     arguments = {name: value.format(**ids) for name, value in arguments.items()}
     before, snapshots = tree(mount), lab.snapshots()
+    lab.calls.unlink(missing_ok=True)  # this case's calls only
 
     with pytest.raises(restore_module.RestoreError) as raised:
         restore_module.restore(lab.config, arguments.pop("service", "files"), **arguments)

@@ -82,7 +82,8 @@ class Host:
         self.env = dict(os.environ, HOMELAB_BACKUP_CONFIG=str(self.config_path),
                         RESTIC_CACHE_DIR=str(tmp_path / "cache"))
         self.write_config()
-        self.restic("init")
+        # The repository rest-server serves to user kronos (backup_lab.rest_server serves tmp_path/served).
+        backup_lab.new_repository(trixie, PASSWORD, tmp_path / "served" / "kronos")
 
     def write_config(self):
         self.config_path.write_text(json.dumps(self.config, indent=2))
@@ -364,7 +365,7 @@ def test_prune_forgets_each_clients_set_by_its_policy_on_the_server(tmp_path, tr
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    restic("init")
+    backup_lab.new_repository(trixie, PASSWORD, root / "jove")
     for day in range(1, 6):  # traefik-acme: one snapshot a day for 5 days, and two on the last
         (data / "acme.json").write_text("day %d" % day)
         for hour in ("08", "20") if day == 5 else ("08",):

@@ -40,6 +40,11 @@ PLAY = """
 @pytest.fixture(name="site")
 def site_fixture(tmp_path):
     """Paths and variables of one edge: the configuration and CA directories start absent."""
+    return make_site(tmp_path)
+
+
+def make_site(tmp_path):
+    """The site of site_fixture in ``tmp_path``."""
     config_dir = tmp_path / "etc-traefik"
     tunnel_dir = tmp_path / "etc-cloudflared"
     pages_dir = tmp_path / "edge-pages"
@@ -84,6 +89,14 @@ def converge(site, *extra, roles=("traefik",), **overrides):
     return result.returncode, output, int(recap[1]) if recap else None
 
 
+@pytest.fixture(name="converged", scope="module")
+def converged_fixture(tmp_path_factory):
+    """A site converged once with the traefik role: (the site, the converge's return code,
+    output and changed count). The tests that need a converged edge share it."""
+    site = make_site(tmp_path_factory.mktemp("converged"))
+    return site, *converge(site)
+
+
 def certificate(path):
     return x509.load_pem_x509_certificate(pathlib.Path(path).read_bytes())
 
@@ -95,8 +108,8 @@ def test_check_mode_on_a_fresh_edge_changes_nothing(site):
     assert not site["pages"].exists()
 
 
-def test_a_converge_writes_the_edge_and_a_second_changes_nothing(site):
-    returncode, output, changed = converge(site)
+def test_a_converge_writes_the_edge_and_a_second_changes_nothing(converged):
+    site, returncode, output, changed = converged
     assert returncode == 0, output
     assert changed > 0
     static = yaml.safe_load((site["config"] / "traefik.yml").read_text())
@@ -179,9 +192,9 @@ def test_a_route_collision_is_refused_before_any_change(site):
     assert not site["config"].exists()
 
 
-def test_the_tunnel_sends_public_routes_to_the_edge_and_nothing_else(site):
-    assert converge(site)[0] == 0
-    ca_file = str(site["tmp"] / "exported-ca.pem")
+def test_the_tunnel_sends_public_routes_to_the_edge_and_nothing_else(site, converged):
+    ca_file = str(converged[0]["tmp"] / "exported-ca.pem")  # the edge's CA, as the traefik role exports it
+    assert converged[1] == 0
     returncode, output, _changed = converge(site, roles=("cloudflared",), cloudflared_origin_ca_file=ca_file)
     assert returncode == 0, output
     config = yaml.safe_load((site["tunnel"] / "config.yml").read_text())

@@ -10,11 +10,13 @@ for what they say, not loaded.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import yaml
 
 # The two-host site of the role test, as this module's fixture too.
-from test_monitoring_role import converge, site_fixture  # noqa: F401  # pylint: disable=unused-import
+from test_monitoring_role import converge, make_site, site_fixture  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.homelab.stack.plugins.filter.alloy_config import alloy_config
 from ansible_collections.homelab.stack.plugins.filter.loki_config import loki_config
@@ -25,6 +27,11 @@ PUSH_URL = "http://100.64.0.10:3100/loki/api/v1/push"
 @pytest.fixture(name="logs")
 def logs_fixture(site):
     """The site with Loki beside Prometheus on jove and one agent per host, each mounting its own directory."""
+    return make_logs(site)
+
+
+def make_logs(site):
+    """The logs_fixture site made of the role test's ``site``."""
     tmp = site["tmp"]
     agents = [{"name": f"alloy-{host}", "host": host, "platform": "alloy",
                "mounts": [{"source": str(tmp / f"alloy-{host}"), "target": "/etc/alloy", "readonly": True}]}
@@ -37,6 +44,15 @@ def logs_fixture(site):
     ]
     return dict(site, files={"loki": tmp / "loki" / "loki.yaml", "jove": tmp / "alloy-jove" / "config.alloy",
                              "kronos": tmp / "alloy-kronos" / "config.alloy"})
+
+
+@pytest.fixture(name="converged", scope="module")
+def converged_fixture(tmp_path_factory):
+    """The logs site converged once: (the site, the converge's return code, output, changed
+    count, and the stand-ins' calls). Tests that start from a converged host copy its files."""
+    logs = make_logs(make_site(tmp_path_factory.mktemp("converged")))
+    returncode, output, changed = converge_logs(logs)
+    return logs, returncode, output, changed, calls(logs, "systemctl"), calls(logs, "podman")
 
 
 def converge_logs(site, **options):
@@ -54,8 +70,8 @@ def test_check_mode_on_a_fresh_host_changes_nothing(logs):
     assert not any(path.parent.exists() for path in logs["files"].values())
 
 
-def test_a_converge_writes_lokis_and_every_agents_file_and_a_second_changes_nothing(logs):
-    returncode, output, changed = converge_logs(logs)
+def test_a_converge_writes_lokis_and_every_agents_file_and_a_second_changes_nothing(converged):
+    logs, returncode, output, changed, systemctl_calls, podman_calls = converged
     assert returncode == 0 and changed > 0, output
     assert logs["files"]["loki"].read_text() == loki_config({}, retention="31d")
     assert yaml.safe_load(logs["files"]["loki"].read_text())["limits_config"] == {"retention_period": "744h"}
@@ -65,17 +81,16 @@ def test_a_converge_writes_lokis_and_every_agents_file_and_a_second_changes_noth
         assert f'host = "{host}",' in text and f'url = "{PUSH_URL}"' in text
     # A new file asks systemd to restart Loki if it runs (try-restart leaves a stopped unit
     # alone); no agent runs, so none is reloaded.
-    assert calls(logs, "systemctl") == ["try-restart loki.service"]
-    assert not any(call.startswith("kill") for call in calls(logs, "podman"))
+    assert systemctl_calls == ["try-restart loki.service"]
+    assert not any(call.startswith("kill") for call in podman_calls)
     returncode, output, changed = converge_logs(logs)
     assert returncode == 0 and changed == 0, output
     assert calls(logs, "systemctl") == ["try-restart loki.service"]
 
 
-def test_a_change_restarts_a_running_loki_and_reloads_a_running_agent(logs):
-    returncode, output, _changed = converge_logs(logs)
-    assert returncode == 0, output
-    (logs["tmp"] / "systemctl.log").unlink()
+def test_a_change_restarts_a_running_loki_and_reloads_a_running_agent(logs, converged):
+    for name, path in converged[0]["files"].items():  # the converged directories, copied where this site mounts them
+        shutil.copytree(path.parent, logs["files"][name].parent)
     returncode, output, _changed = converge_logs(logs, running="loki,alloy-kronos", monitoring_loki_retention="14d",
                                                  monitoring_alloy_max_age="1h")
     assert returncode == 0, output

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from ansible_run import run_module
+from ansible_run import run_module, run_module_tasks
 from quadlet_generator import GENERATOR
 
 
@@ -28,12 +28,17 @@ WEB = {
 pytestmark = pytest.mark.usefixtures("generator")
 
 
-def quadlet(unit_dir, check=False, env_update=None, **args):
-    """Run the module once; returns (result dict, failed)."""
+def module_args(unit_dir, **args):
+    """The module's options: ``args`` in ``unit_dir``, with the real generator."""
     args.setdefault("path", str(unit_dir))
     args.setdefault("quadlet_executable", str(GENERATOR))
     args.setdefault("daemon_reload", False)  # this machine's systemd is not ours to reload
-    result, _completed = run_module("homelab.stack.quadlet", args, check=check, env=env_update)
+    return args
+
+
+def quadlet(unit_dir, check=False, env_update=None, **args):
+    """Run the module once; returns (result dict, failed)."""
+    result, _completed = run_module("homelab.stack.quadlet", module_args(unit_dir, **args), check=check, env=env_update)
     return result, bool(result.get("failed"))
 
 
@@ -204,14 +209,18 @@ def test_a_nul_in_a_pair_value_is_refused_before_anything_is_written(tmp_path, w
 @pytest.mark.parametrize("char", ["\0", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029",
                                   "\x01", "\x1b", "\x7f", "\x9b"])
 def test_characters_that_end_a_line_or_string_never_reach_a_unit(tmp_path, char):
-    for spec in ({"Image": "x", "Environment": {"A": "x%sServiceName=victim" % char}},
-                 {"Image": "x", "Label": {"k": "v%s[Service]" % char}},
-                 {"Image": "x%sExec=/bin/sh" % char}):
-        result, failed = quadlet(tmp_path, name="web", spec=spec)
-        refused(result, failed, "U+%04X" % ord(char))
-    result, failed = quadlet(tmp_path, name="web", content="[Container]\nImage=x%sExec=/bin/sh\n" % char)
+    # The four forms as four tasks of one playbook: each a run of its own, refused on its own.
+    forms = [module_args(tmp_path, name="web", spec=spec) for spec in (
+        {"Image": "x", "Environment": {"A": "x%sServiceName=victim" % char}},
+        {"Image": "x", "Label": {"k": "v%s[Service]" % char}},
+        {"Image": "x%sExec=/bin/sh" % char})]
+    forms.append(module_args(tmp_path, name="web", content="[Container]\nImage=x%sExec=/bin/sh\n" % char))
+    results = run_module_tasks("homelab.stack.quadlet", forms)
+    for result in results[:3]:
+        refused(result, bool(result.get("failed")), "U+%04X" % ord(char))
     # Ansible itself refuses a NUL in a top-level string option, before the module runs.
-    refused(result, failed, "embedded null character" if char == "\0" else "content: contains U+%04X" % ord(char))
+    refused(results[3], bool(results[3].get("failed")),
+            "embedded null character" if char == "\0" else "content: contains U+%04X" % ord(char))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -278,27 +287,41 @@ def test_a_fifo_or_a_directory_at_the_unit_path_is_refused(tmp_path):
     refused(result, failed, "is a directory, not a regular file")
 
 
-@pytest.mark.parametrize(
-    ("args", "words"),
-    [
-        (dict(WEB, mode="banana"), ["mode: 'banana' is not an octal"]),
-        (dict(WEB, mode="0999"), ["mode: '0999' is not an octal"]),
-        (dict(WEB, owner="no-such-user-here"), ["owner: 'no-such-user-here' is not a user"]),
-        (dict(WEB, group="no-such-group-here"), ["group: 'no-such-group-here' is not a group"]),
-        ({"units": [{"name": "a", "state": "abset", "spec": {"Image": "x"}}]},
-         ["units[0]: ", "state must be one of: present, absent, got: abset"]),
-        ({"units": [{"name": "a", "type": "containr", "spec": {"Image": "x"}}]}, ["units[0]: ", "type must be one of"]),
-        ({"units": [{"name": "a", "spec": ["Image=x"]}]}, ["units[0]: ", "spec", "unable to convert to dict"]),
-        ({"units": ["a"]}, ["option 'units'", "unable to convert to dict"]),
-        ({"name": "w" * 300, "spec": {"Image": "x"}}, ["name: 300 characters is too long", "systemd allows 255"]),
-        ({"name": "web", "spec": {"Image": "x", "Label": {"k": ["a"]}}}, ["[Container] Label.k: expected a string"]),
-        ({"name": "web", "spec": {"Image": "x"}, "unit": "banana"}, ["unit"]),
-    ],
-)
-def test_every_option_is_checked_before_the_first_write(tmp_path, args, words):
-    result, failed = quadlet(tmp_path, **args)
-    refused(result, failed, *words)
-    assert list(tmp_path.iterdir()) == []
+# Options refused before the first write: (the options, words of the message).
+BAD_OPTIONS = [
+    (dict(WEB, mode="banana"), ["mode: 'banana' is not an octal"]),
+    (dict(WEB, mode="0999"), ["mode: '0999' is not an octal"]),
+    (dict(WEB, owner="no-such-user-here"), ["owner: 'no-such-user-here' is not a user"]),
+    (dict(WEB, group="no-such-group-here"), ["group: 'no-such-group-here' is not a group"]),
+    ({"units": [{"name": "a", "state": "abset", "spec": {"Image": "x"}}]},
+     ["units[0]: ", "state must be one of: present, absent, got: abset"]),
+    ({"units": [{"name": "a", "type": "containr", "spec": {"Image": "x"}}]}, ["units[0]: ", "type must be one of"]),
+    ({"units": [{"name": "a", "spec": ["Image=x"]}]}, ["units[0]: ", "spec", "unable to convert to dict"]),
+    ({"units": ["a"]}, ["option 'units'", "unable to convert to dict"]),
+    ({"name": "w" * 300, "spec": {"Image": "x"}}, ["name: 300 characters is too long", "systemd allows 255"]),
+    ({"name": "web", "spec": {"Image": "x", "Label": {"k": ["a"]}}}, ["[Container] Label.k: expected a string"]),
+    ({"name": "web", "spec": {"Image": "x"}, "unit": "banana"}, ["unit"]),
+]
+
+
+@pytest.fixture(name="bad_option_results", scope="module")
+def bad_option_results_fixture(tmp_path_factory):
+    """Each of BAD_OPTIONS run once, in a unit directory of its own, as the tasks of one
+    playbook: [(its result, its directory)]."""
+    root = tmp_path_factory.mktemp("bad-options")
+    directories = [root / str(index) for index in range(len(BAD_OPTIONS))]
+    for directory in directories:
+        directory.mkdir()
+    results = run_module_tasks("homelab.stack.quadlet", [module_args(directory, **args)
+                                                         for directory, (args, _words) in zip(directories, BAD_OPTIONS)])
+    return list(zip(results, directories))
+
+
+@pytest.mark.parametrize("case", range(len(BAD_OPTIONS)))
+def test_every_option_is_checked_before_the_first_write(bad_option_results, case):
+    result, directory = bad_option_results[case]
+    refused(result, bool(result.get("failed")), *BAD_OPTIONS[case][1])
+    assert list(directory.iterdir()) == []
 
 
 def test_a_numeric_name_in_a_batch_is_a_name(tmp_path):
